@@ -1,0 +1,12 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  // Root integration tests mount real filesystems: one file at a time keeps
+  // the 2-core machine responsive and mount tables readable in failures.
+  maxWorkers: 1,
+  testTimeout: 120000,
+  globalTeardown: '<rootDir>/test/support/no-leftover-mounts.js',
+};
