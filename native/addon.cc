@@ -6,6 +6,7 @@ namespace berth {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ProcessUmask();
   exports.Set("mount", Napi::Function::New(env, Mount, "mount"));
+  exports.Set("mountIn", Napi::Function::New(env, MountIn, "mountIn"));
   exports.Set("umount", Napi::Function::New(env, Umount, "umount"));
   exports.Set("fsMount", Napi::Function::New(env, FsMount, "fsMount"));
   exports.Set("mknod", Napi::Function::New(env, Mknod, "mknod"));

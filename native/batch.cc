@@ -22,7 +22,7 @@
 namespace berth {
 namespace {
 
-enum class OpKind { kMkdir, kFile, kSymlink, kMknod, kWrite, kChown, kChmod, kSetXattr, kRemove };
+enum class OpKind { kMkdir, kFile, kSymlink, kMknod, kWrite, kChown, kChmod, kSetXattr, kRemove, kRename };
 
 struct Op {
   OpKind kind;
@@ -31,7 +31,8 @@ struct Op {
   mode_t mode = 0;
   int64_t uid = -1;
   int64_t gid = -1;
-  std::string target;  // symlink target
+  std::string target;  // symlink target, or the new in-root path of a rename
+  std::vector<std::string> targetParts;
   dev_t rdev = 0;
   std::string data;    // file content or xattr value
   std::string name;    // xattr name
@@ -118,17 +119,44 @@ class Resolver {
     return Dir(op.parts, count, create, 0755, op.uid, op.gid, nullptr);
   }
 
-  Fd Dir(const std::vector<std::string>& parts, size_t count, bool create, mode_t mode, int64_t uid,
+  Fd Dir(const std::vector<std::string>& wanted, size_t count, bool create, mode_t mode, int64_t uid,
          int64_t gid, bool* createdLast) {
+    std::vector<std::string> parts(wanted.begin(), wanted.begin() + static_cast<long>(count));
+    for (int hops = 0;; hops++) {
+      if (hops > 40) throw SysError(ELOOP, "openat2", Join(parts, parts.size()));
+      bool followed = false;
+      Fd current = WalkDirs(&parts, create, mode, uid, gid, createdLast, &followed);
+      if (!followed) return current;
+    }
+  }
+
+  // One pass over parts; when it meets a dangling symlink it rewrites parts to
+  // go through the link's target and reports `followed` so the caller starts over.
+  Fd WalkDirs(std::vector<std::string>* partsPtr, bool create, mode_t mode, int64_t uid, int64_t gid,
+              bool* createdLast, bool* followed) {
+    std::vector<std::string>& parts = *partsPtr;
     Fd current = Root();
-    for (size_t i = 1; i <= count; i++) {
+    for (size_t i = 1; i <= parts.size(); i++) {
       Fd next;
       int rc = TryOpenDir(current, parts, i, &next);
       if (rc == -ENOENT && create) {
         const char* name = parts[i - 1].c_str();
         if (mkdirat(current.get(), name, mode) == 0) {
           FixOwnerAndMode(current.get(), name, mode, uid, gid, Join(parts, i));
-          if (i == count && createdLast) *createdLast = true;
+          if (i == parts.size() && createdLast) *createdLast = true;
+        } else if (errno == EEXIST && !walk_) {
+          // A symlink whose target is missing: make the target, in the root,
+          // as mkdir -p inside a chroot would.
+          std::string target;
+          if (ReadLinkAt(current.get(), name, &target)) {
+            std::vector<std::string> next_parts;
+            if (target.empty() || target[0] != '/') next_parts.assign(parts.begin(), parts.begin() + static_cast<long>(i) - 1);
+            AppendClamped(&next_parts, target);
+            next_parts.insert(next_parts.end(), parts.begin() + static_cast<long>(i), parts.end());
+            parts = std::move(next_parts);
+            *followed = true;
+            return Fd();
+          }
         } else if (errno != EEXIST) {
           ThrowErrno("mkdirat", Join(parts, i));
         }
@@ -141,6 +169,31 @@ class Resolver {
       current = std::move(next);
     }
     return current;
+  }
+
+  static bool ReadLinkAt(int dirfd, const char* name, std::string* target) {
+    char buf[4096];
+    ssize_t len = readlinkat(dirfd, name, buf, sizeof(buf));
+    if (len < 0) return false;
+    target->assign(buf, static_cast<size_t>(len));
+    return true;
+  }
+
+  // Appends a symlink target's parts; ".." stops at the root, as it does
+  // for RESOLVE_IN_ROOT.
+  static void AppendClamped(std::vector<std::string>* parts, const std::string& target) {
+    size_t i = 0;
+    while (i <= target.size()) {
+      size_t j = target.find('/', i);
+      if (j == std::string::npos) j = target.size();
+      std::string part = target.substr(i, j - i);
+      if (part == "..") {
+        if (!parts->empty()) parts->pop_back();
+      } else if (!part.empty() && part != ".") {
+        parts->push_back(part);
+      }
+      i = j + 1;
+    }
   }
 
   static void FixOwnerAndMode(int dirfd, const char* name, mode_t mode, int64_t uid, int64_t gid,
@@ -188,6 +241,18 @@ void RemoveAllAt(int parentFd, const std::string& name, const std::string& path)
   if (unlinkat(parentFd, name.c_str(), AT_REMOVEDIR) != 0) ThrowErrno("unlinkat", path);
 }
 
+void WriteAll(int fd, const std::string& data, const std::string& path) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ThrowErrno("write", path);
+    }
+    off += static_cast<size_t>(n);
+  }
+}
+
 int Apply(Resolver& resolver, const Op& op) {
   if (op.parts.empty()) throw SysError(EINVAL, "resolve", op.path);  // the root itself is no target
   const char* name = op.parts.back().c_str();
@@ -213,6 +278,7 @@ int Apply(Resolver& resolver, const Op& op) {
         if (errno == EEXIST && op.skipExisting) return kExisted;
         ThrowErrno("openat", op.path);
       }
+      WriteAll(fd.get(), op.data, op.path);
       Resolver::FixOwnerAndMode(parent.get(), name, op.mode, op.uid, op.gid, op.path);
       return kDone;
     }
@@ -246,15 +312,7 @@ int Apply(Resolver& resolver, const Op& op) {
                    op.mode & 07777));
       if (!fd.valid()) ThrowErrno("openat", op.path);
       try {
-        size_t off = 0;
-        while (off < op.data.size()) {
-          ssize_t n = write(fd.get(), op.data.data() + off, op.data.size() - off);
-          if (n < 0) {
-            if (errno == EINTR) continue;
-            ThrowErrno("write", op.path);
-          }
-          off += static_cast<size_t>(n);
-        }
+        WriteAll(fd.get(), op.data, op.path);
         Resolver::FixOwnerAndMode(parent.get(), temp.c_str(), op.mode, op.uid, op.gid, op.path);
         if (fsync(fd.get()) != 0) ThrowErrno("fsync", op.path);
         if (renameat(parent.get(), temp.c_str(), parent.get(), name) != 0) ThrowErrno("renameat", op.path);
@@ -290,6 +348,17 @@ int Apply(Resolver& resolver, const Op& op) {
       }
       return kDone;
     }
+    case OpKind::kRename: {
+      if (op.targetParts.empty()) throw SysError(EINVAL, "resolve", op.target);
+      Fd from = resolver.Parent(op, false);
+      Op to = op;
+      to.parts = op.targetParts;
+      Fd toParent = resolver.Parent(to, false);
+      if (renameat(from.get(), name, toParent.get(), op.targetParts.back().c_str()) != 0) {
+        ThrowErrno("renameat", op.path, op.target);
+      }
+      return kDone;
+    }
     case OpKind::kRemove: {
       Fd parent;
       try {
@@ -322,6 +391,7 @@ Op ParseOp(Napi::Env env, const Napi::Object& obj) {
   else if (kind == "chmod") op.kind = OpKind::kChmod;
   else if (kind == "setxattr") op.kind = OpKind::kSetXattr;
   else if (kind == "remove") op.kind = OpKind::kRemove;
+  else if (kind == "rename") op.kind = OpKind::kRename;
   else throw Napi::TypeError::New(env, "unknown batch op '" + kind + "'");
   op.path = PropString(obj, "path");
   op.mode = static_cast<mode_t>(PropInt(obj, "mode", 0644));
@@ -376,6 +446,7 @@ Napi::Value Batch(const Napi::CallbackInfo& info) {
         for (auto& op : *ops) {
           try {
             op.parts = SplitInRoot(op.path);
+            if (op.kind == OpKind::kRename) op.targetParts = SplitInRoot(op.target);
             outcomes->push_back(Apply(resolver, op));
           } catch (SysError& e) {
             e.detail = "batch op " + std::to_string(outcomes->size()) + " (" + e.syscall + " " + e.path + ")";

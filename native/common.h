@@ -68,6 +68,7 @@ bool PropBool(const Napi::Object& obj, const char* key, bool fallback);
 std::string PropBytes(const Napi::Object& obj, const char* key);
 
 Napi::Value Mount(const Napi::CallbackInfo& info);
+Napi::Value MountIn(const Napi::CallbackInfo& info);
 Napi::Value Umount(const Napi::CallbackInfo& info);
 Napi::Value FsMount(const Napi::CallbackInfo& info);
 Napi::Value Mknod(const Napi::CallbackInfo& info);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <utility>
@@ -23,6 +24,36 @@ Napi::Value Mount(const Napi::CallbackInfo& info) {
               data.empty() ? nullptr : data.c_str()) != 0) {
       ThrowErrno("mount", target);
     }
+  });
+}
+
+// mountIn(cwd, source, target, fstype, flags, data): mount(2) run with `cwd`
+// as the working directory, so relative paths in the data keep it short. A
+// vfork child does the chdir: the working directory of the JS process, shared
+// by every thread, is never touched.
+Napi::Value MountIn(const Napi::CallbackInfo& info) {
+  std::string cwd = ArgString(info, 0, "cwd");
+  std::string source = ArgString(info, 1, "source");
+  std::string target = ArgString(info, 2, "target");
+  std::string fstype = ArgString(info, 3, "fstype");
+  unsigned long flags = static_cast<unsigned long>(ArgInt(info, 4, "flags"));
+  std::string data = ArgString(info, 5, "data");
+  return RunAsync(info.Env(), [=] {
+    const char* dataPtr = data.empty() ? nullptr : data.c_str();
+    pid_t pid = vfork();
+    if (pid < 0) ThrowErrno("vfork", cwd);
+    if (pid == 0) {
+      // Only raw syscalls between vfork and _exit; errno travels as the exit status.
+      if (chdir(cwd.c_str()) != 0) _exit(errno);
+      if (mount(source.c_str(), target.c_str(), fstype.c_str(), flags, dataPtr) != 0) _exit(errno);
+      _exit(0);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+      if (errno != EINTR) ThrowErrno("waitpid", cwd);
+    }
+    if (!WIFEXITED(status)) throw SysError(EIO, "mount", target);
+    if (WEXITSTATUS(status) != 0) throw SysError(WEXITSTATUS(status), "mount", cwd + "/" + target);
   });
 }
 

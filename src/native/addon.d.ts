@@ -4,7 +4,7 @@
 /** One file operation of a batch. Paths are absolute within the batch root. */
 export type BatchOp =
   | { op: 'mkdir'; path: string; mode: number; uid?: number; gid?: number; parents?: boolean; skipExisting?: boolean }
-  | { op: 'file'; path: string; mode: number; uid?: number; gid?: number; parents?: boolean; skipExisting?: boolean }
+  | { op: 'file'; path: string; mode: number; data?: Buffer | string; uid?: number; gid?: number; parents?: boolean; skipExisting?: boolean }
   | { op: 'symlink'; path: string; target: string; uid?: number; gid?: number; parents?: boolean; skipExisting?: boolean }
   | {
       op: 'mknod';
@@ -22,7 +22,8 @@ export type BatchOp =
   | { op: 'chown'; path: string; uid: number; gid: number }
   | { op: 'chmod'; path: string; mode: number }
   | { op: 'setxattr'; path: string; name: string; value: Buffer | string }
-  | { op: 'remove'; path: string };
+  | { op: 'remove'; path: string }
+  | { op: 'rename'; path: string; target: string };
 
 /** 0: done, 1: the entry existed and was left alone, 2: nothing to remove. */
 export type RawOutcome = 0 | 1 | 2;
@@ -40,6 +41,7 @@ export interface RawStatfs {
 
 export interface RawAddon {
   mount(source: string, target: string, fstype: string, flags: number, data: string): Promise<void>;
+  mountIn(cwd: string, source: string, target: string, fstype: string, flags: number, data: string): Promise<void>;
   umount(target: string, flags: number): Promise<void>;
   fsMount(
     fstype: string,

@@ -93,6 +93,11 @@ export function mount(source: string, target: string, fstype: string, flags: num
   return call(() => addon.mount(source, target, fstype, flags, data));
 }
 
+/** mount(2) with `cwd` as the working directory, for relative paths in `data`. */
+export function mountIn(cwd: string, source: string, target: string, fstype: string, flags: number, data: string): Promise<void> {
+  return call(() => addon.mountIn(cwd, source, target, fstype, flags, data));
+}
+
 export function umount(target: string, flags = 0): Promise<void> {
   return call(() => addon.umount(target, flags));
 }
