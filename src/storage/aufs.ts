@@ -15,6 +15,7 @@ import { StorageError, layerBusy, layerExists, layerNotFound, validateLayerId } 
 import { KeyedLock } from './keyed-lock';
 import { mountsUnder } from './mountinfo';
 import { RefCounter } from './refcount';
+import { FS_MAGIC_AUFS, FS_MAGIC_BTRFS, FS_MAGIC_ECRYPTFS, backingFsName } from './backing-fs';
 
 const STAGING_PREFIX = '.staging-';
 const REMOVING_PREFIX = '.removing-';
@@ -24,32 +25,6 @@ const NATIVE_TEMP_PREFIX = '.berth-tmp-';
 export const AUFS_DEFAULT_XINO = '/dev/shm/aufs.xino';
 // The smallest Linux page: assuming it is safe on kernels with larger pages.
 const DEFAULT_PAGE_SIZE = 4096;
-
-const FS_MAGIC_AUFS = 0x61756673;
-const FS_MAGIC_BTRFS = 0x9123683e;
-const FS_MAGIC_ECRYPTFS = 0xf15f;
-
-// statfs f_type values, named as Docker's `Backing Filesystem` names them.
-const BACKING_FS_NAMES: ReadonlyMap<number, string> = new Map([
-  [0xef53, 'extfs'],
-  [0x58465342, 'xfs'],
-  [0x01021994, 'tmpfs'],
-  [0x794c7630, 'overlayfs'],
-  [FS_MAGIC_AUFS, 'aufs'],
-  [FS_MAGIC_BTRFS, 'btrfs'],
-  [FS_MAGIC_ECRYPTFS, 'ecryptfs'],
-  [0x2fc12fc1, 'zfs'],
-  [0xf2f52010, 'f2fs'],
-  [0x6969, 'nfs'],
-  [0x858458f6, 'ramfs'],
-]);
-
-/** Docker's name for a backing filesystem, or its magic number in hex. */
-export function backingFsName(magic: number): string {
-  // f_type can arrive sign-extended from a 32-bit field.
-  const type = magic >>> 0;
-  return BACKING_FS_NAMES.get(type) ?? `0x${type.toString(16)}`;
-}
 
 /** Is `name` one of the filesystems in a /proc/filesystems text? */
 export function filesystemListed(procFilesystems: string, name: string): boolean {

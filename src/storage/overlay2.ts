@@ -17,6 +17,7 @@ import { StorageError, layerBusy, layerExists, layerNotFound, validateLayerId } 
 import { KeyedLock } from './keyed-lock';
 import { mountsUnder } from './mountinfo';
 import { RefCounter } from './refcount';
+import { FS_MAGIC_OVERLAY, backingFsName } from './backing-fs';
 
 /** 127 image layers plus the init layer, as Docker's overlay2 allows. */
 export const OVERLAY_MAX_DEPTH = 128;
@@ -81,7 +82,7 @@ export async function overlaySupported(): Promise<boolean> {
 export async function probeOverlay(dir: string, wanted: 'auto' | MountApi = 'auto'): Promise<Probe> {
   if (!(await overlaySupported())) throw new StorageError('overlay is not supported by this kernel', 'EINVAL');
   const backing = await native.statfs(path.dirname(dir));
-  if (backing.type === OVERLAYFS_MAGIC) {
+  if (backing.type === FS_MAGIC_OVERLAY) {
     throw new StorageError(`overlay cannot stack on ${path.dirname(dir)}: it is itself an overlay`, 'EINVAL');
   }
   const indexOff = await pathExists('/sys/module/overlay/parameters/index');
@@ -112,21 +113,6 @@ export async function probeOverlay(dir: string, wanted: 'auto' | MountApi = 'aut
   } finally {
     await fs.rm(probe, { recursive: true, force: true });
   }
-}
-
-const OVERLAYFS_MAGIC = 0x794c7630;
-
-// statfs f_type values of the filesystems overlay is commonly stacked on.
-function backingFsName(type: number): string {
-  const names: Record<number, string> = {
-    0xef53: 'extfs',
-    0x58465342: 'xfs',
-    0x01021994: 'tmpfs',
-    0x9123683e: 'btrfs',
-    0x2fc12fc1: 'zfs',
-    0xf2f52010: 'f2fs',
-  };
-  return names[type] ?? `0x${type.toString(16)}`;
 }
 
 export class Overlay2Driver implements GraphDriver {

@@ -12,12 +12,12 @@ import {
   aufsMountOptions,
   aufsMountPlan,
   aufsSupported,
-  backingFsName,
   filesystemListed,
   formatLayersFile,
   parseLayersFile,
 } from '../../src/storage/aufs';
 import type { AufsMountStep } from '../../src/storage/aufs';
+import { backingFsName } from '../../src/storage/backing-fs';
 import { StorageError } from '../../src/storage/driver';
 
 interface MockState {

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { GraphDriver } from '../../../src/storage/driver';
-import { Overlay2Driver, overlaySupported } from '../../../src/storage/overlay2';
+import { Overlay2Driver } from '../../../src/storage/overlay2';
 import { isRoot } from '../../support/temp-root';
-import { graphDriverConformance } from './conformance';
+import { graphDriverConformance, kernelHasFilesystem } from './conformance';
 
 async function plantCrashDebris(driver: GraphDriver): Promise<void> {
   // A create killed before its rename: a staged layer and the short link made for it.
@@ -14,9 +14,9 @@ async function plantCrashDebris(driver: GraphDriver): Promise<void> {
   await fs.mkdir(path.join(driver.home, '.removing-old-4567/diff'), { recursive: true });
 }
 
-async function skipReason(): Promise<string | null> {
+function skipReason(): string | null {
   if (!isRoot) return 'needs root to mount overlay';
-  if (!(await overlaySupported())) return 'the kernel has no overlay filesystem';
+  if (!kernelHasFilesystem('overlay')) return 'the kernel has no overlay filesystem';
   return null;
 }
 

@@ -16,5 +16,5 @@ graphDriverConformance({
     await fs.writeFile(path.join(driver.home, 'parent/dead'), 'img0');
   },
   isDebris: (p) => p.includes('.staging-') || p.includes('.removing-') || p === 'parent/dead',
-  skipReason: async () => (isRoot ? null : 'needs root for ownership, devices and trusted xattrs'),
+  skipReason: () => (isRoot ? null : 'needs root for ownership, devices and trusted xattrs'),
 });
