@@ -42,7 +42,11 @@ export interface GraphDriver {
   get(id: string): Promise<string>;
   /** Drops one reference; the last one unmounts. */
   put(id: string): Promise<void>;
-  /** Removes a layer that nobody has mounted and no layer stands on. */
+  /**
+   * Removes a layer that nobody has mounted (EBUSY otherwise). Keeping layers
+   * that others stand on is the layer store's job, which counts references
+   * across images and containers; a driver may refuse those too (aufs does).
+   */
   remove(id: string): Promise<void>;
   exists(id: string): Promise<boolean>;
   /** The directory that holds this layer's own changes: where a tar diff is applied. */

@@ -6,7 +6,7 @@
 // Mounting uses the new mount API where the kernel has `lowerdir+` (no limit
 // on the number of layers), else mount(2) with short relative `l/` paths so
 // that 128 lowers stay under the page-size limit.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants as fsConstants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -24,6 +24,7 @@ export const OVERLAY_MAX_DEPTH = 128;
 const LINK_DIR = 'l';
 const LINK_LENGTH = 26;
 const STAGING_PREFIX = '.staging-';
+const TEMPLATE_DIR = '.templates';
 const REMOVING_PREFIX = '.removing-';
 const PAGE_SIZE = 4096;
 
@@ -56,6 +57,10 @@ function newLinkName(): string {
 }
 
 const randomSuffix = (): string => randomBytes(8).toString('hex');
+
+function hashOps(ops: BatchOp[]): string {
+  return createHash('sha256').update(JSON.stringify(ops)).digest('hex');
+}
 
 async function pathExists(p: string): Promise<boolean> {
   try {
@@ -123,6 +128,14 @@ export class Overlay2Driver implements GraphDriver {
   private readonly locks = new KeyedLock();
   private readonly refs = new RefCounter();
   private readonly meta = new Map<string, LayerMeta>();
+  /**
+   * Populated diffs kept for reuse, by parent layer and then by the ops' hash.
+   * The same ops over the same (read-only) lower view always give the same
+   * diff, so the second container of an image copies its init layer from here
+   * instead of mounting the image's layers: create cost stops depending on
+   * the image's depth. A get() of the parent, which may change it, drops them.
+   */
+  private readonly templates = new Map<string, Map<string, string>>();
 
   private constructor(
     readonly home: string,
@@ -202,11 +215,16 @@ export class Overlay2Driver implements GraphDriver {
       }
       const link = newLinkName();
       const staging = `${STAGING_PREFIX}${id}-${randomSuffix()}`;
+      const stagingDiff = path.join(this.home, staging, 'diff');
+      const populate = options.populate ?? [];
+      const opsHash = parent !== null && populate.length > 0 ? hashOps(populate) : null;
+      const template = parent !== null && opsHash !== null ? this.templates.get(parent)?.get(opsHash) : undefined;
       const layout: BatchOp[] = [
         { op: 'mkdir', path: staging, mode: 0o710 },
-        { op: 'mkdir', path: `${staging}/diff`, mode: 0o755 },
         { op: 'file', path: `${staging}/link`, mode: 0o644, data: link },
       ];
+      // A template copy brings its own diff directory.
+      if (template === undefined) layout.push({ op: 'mkdir', path: `${staging}/diff`, mode: 0o755 });
       if (lowers.length > 0) {
         layout.push(
           { op: 'mkdir', path: `${staging}/work`, mode: 0o700 },
@@ -215,8 +233,12 @@ export class Overlay2Driver implements GraphDriver {
       }
       try {
         await native.batch(this.home, layout);
-        if (options.populate && options.populate.length > 0) {
-          await this.populate(path.join(this.home, staging), lowers, options.populate);
+        if (template !== undefined && (await this.copyTemplate(template, stagingDiff))) {
+          // The diff came from the template.
+        } else if (populate.length > 0) {
+          if (template !== undefined) await fs.mkdir(stagingDiff, { mode: 0o755 }).catch(() => undefined);
+          await this.populate(path.join(this.home, staging), lowers, populate);
+          if (parent !== null && opsHash !== null) await this.keepTemplate(parent, opsHash, stagingDiff);
         }
         await native.batch(this.home, [
           { op: 'symlink', path: `${LINK_DIR}/${link}`, target: `../${id}/diff` },
@@ -232,6 +254,45 @@ export class Overlay2Driver implements GraphDriver {
       }
       this.meta.set(id, { link, lowers });
     });
+  }
+
+  // A get() of the parent may drop the template while it is copied: then the
+  // create goes the long way, through a mount.
+  private async copyTemplate(template: string, diff: string): Promise<boolean> {
+    try {
+      await native.copyTree(template, diff);
+      return true;
+    } catch (e) {
+      await fs.rm(diff, { recursive: true, force: true });
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+  }
+
+  // A cache: failing to fill it costs the next create a mount, nothing more.
+  private async keepTemplate(parent: string, opsHash: string, diff: string): Promise<void> {
+    const dir = path.join(this.home, TEMPLATE_DIR, `${parent}-${opsHash.slice(0, 16)}-${randomSuffix()}`);
+    try {
+      await native.copyTree(diff, dir);
+    } catch {
+      await fs.rm(dir, { recursive: true, force: true });
+      return;
+    }
+    let byOps = this.templates.get(parent);
+    if (!byOps) this.templates.set(parent, (byOps = new Map()));
+    if (byOps.has(opsHash)) {
+      // A concurrent create of the same kind got there first.
+      await fs.rm(dir, { recursive: true, force: true });
+      return;
+    }
+    byOps.set(opsHash, dir);
+  }
+
+  private async dropTemplates(parent: string): Promise<void> {
+    const byOps = this.templates.get(parent);
+    if (!byOps) return;
+    this.templates.delete(parent);
+    await Promise.all([...byOps.values()].map((dir) => fs.rm(dir, { recursive: true, force: true })));
   }
 
   private async parentLowers(parent: string): Promise<string[]> {
@@ -310,6 +371,8 @@ export class Overlay2Driver implements GraphDriver {
     validateLayerId(id);
     return this.locks.run(id, async () => {
       const meta = await this.readMeta(id);
+      // Whoever mounts a layer may change it: diffs derived from it are stale.
+      await this.dropTemplates(id);
       // A base layer has nothing to stack: its diff is its view.
       if (meta.lowers.length === 0) {
         this.refs.increment(id);
@@ -364,6 +427,7 @@ export class Overlay2Driver implements GraphDriver {
       // The rename makes the layer vanish at once; the slow delete after it
       // is finished by recover() if a crash interrupts it.
       const doomed = `${REMOVING_PREFIX}${id}-${randomSuffix()}`;
+      await this.dropTemplates(id);
       await fs.rename(this.dir(id), path.join(this.home, doomed));
       this.meta.delete(id);
       await fs.rm(path.join(this.home, LINK_DIR, meta.link), { force: true });
@@ -407,11 +471,12 @@ export class Overlay2Driver implements GraphDriver {
         await this.unmountMerged(id);
       });
     }
-    await this.unmountAllUnder();
   }
 
-  private async unmountAllUnder(): Promise<void> {
+  // Strictly below home: home itself may be a disk mounted there on purpose.
+  private async unmountAllBelowHome(): Promise<void> {
     for (const m of await mountsUnder(this.home)) {
+      if (m.mountPoint === this.home) continue;
       await native.umount(m.mountPoint, native.MNT_DETACH).catch(() => undefined);
     }
   }
@@ -420,7 +485,10 @@ export class Overlay2Driver implements GraphDriver {
   // were never renamed into place, removals that did not finish, and with
   // either of the last two, short links whose layer is gone.
   private async recover(): Promise<void> {
-    await this.unmountAllUnder();
+    await this.unmountAllBelowHome();
+    // Templates are a cache of this process; a new one starts without them.
+    await fs.rm(path.join(this.home, TEMPLATE_DIR), { recursive: true, force: true });
+    await fs.mkdir(path.join(this.home, TEMPLATE_DIR), { mode: 0o700 });
     let interrupted = false;
     for (const name of await fs.readdir(this.home)) {
       if (name.startsWith(STAGING_PREFIX) || name.startsWith(REMOVING_PREFIX)) {

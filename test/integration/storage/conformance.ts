@@ -191,6 +191,32 @@ export function graphDriverConformance(dut: DriverUnderTest): void {
       await driver.put('ctr');
     });
 
+    it('gives every container of an image the same init layer, and follows changes to the image', async () => {
+      await driver.create('base', null);
+      await writeInLayer(driver, 'base', { '/etc/os-release': 'demo\n' });
+      await makeContainerLayers(driver, 'first', 'base');
+      await makeContainerLayers(driver, 'second', 'base');
+      expect(await snapshotTree(driver.diffPath('second-init'))).toEqual(await snapshotTree(driver.diffPath('first-init')));
+      expect(await snapshotTree(driver.diffPath('second-init'))).toContain('f etc/hostname');
+      for (const id of ['first', 'second']) {
+        const view = await driver.get(id);
+        expect(readFileSync(path.join(view, 'etc/os-release'), 'utf8')).toBe('demo\n');
+        expect(lstatSync(path.join(view, 'etc/hostname')).isFile()).toBe(true);
+        await driver.put(id);
+      }
+      // The image gains /etc/hostname through a mount of its own: a later init layer must keep it.
+      const imageView = await driver.get('base');
+      writeFileSync(path.join(imageView, 'etc/hostname'), 'from-image\n');
+      await driver.put('base');
+      await makeContainerLayers(driver, 'third', 'base');
+      const view = await driver.get('third');
+      expect(readFileSync(path.join(view, 'etc/hostname'), 'utf8')).toBe('from-image\n');
+      if (driver.whiteoutFormat !== 'none') {
+        expect(existsSync(path.join(driver.diffPath('third-init'), 'etc/hostname'))).toBe(false);
+      }
+      await driver.put('third');
+    });
+
     for (const [label, target] of [
       ['/', '/'],
       ['../../..', '../../..'],
