@@ -15,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("statfs", Napi::Function::New(env, Statfs, "statfs"));
   exports.Set("fsync", Napi::Function::New(env, Fsync, "fsync"));
   exports.Set("batch", Napi::Function::New(env, Batch, "batch"));
+  exports.Set("openInRoot", Napi::Function::New(env, OpenInRoot, "openInRoot"));
   exports.Set("copyTree", Napi::Function::New(env, CopyTree, "copyTree"));
   return exports;
 }

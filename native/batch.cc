@@ -22,7 +22,7 @@
 namespace berth {
 namespace {
 
-enum class OpKind { kMkdir, kFile, kSymlink, kMknod, kWrite, kChown, kChmod, kSetXattr, kRemove, kRename };
+enum class OpKind { kMkdir, kFile, kSymlink, kMknod, kWrite, kChown, kChmod, kSetXattr, kRemove, kRename, kLink, kUtimes };
 
 struct Op {
   OpKind kind;
@@ -38,6 +38,7 @@ struct Op {
   std::string name;    // xattr name
   bool parents = false;
   bool skipExisting = false;
+  struct timespec times[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};  // atime, mtime
 };
 
 enum Outcome : int { kDone = 0, kExisted = 1, kAbsent = 2 };
@@ -359,6 +360,25 @@ int Apply(Resolver& resolver, const Op& op) {
       }
       return kDone;
     }
+    case OpKind::kLink: {
+      // Both ends resolve in the root, and linkat(2) without AT_SYMLINK_FOLLOW
+      // links a symlink itself: a hardlink can only ever name an inode inside.
+      if (op.targetParts.empty()) throw SysError(EINVAL, "resolve", op.target);
+      Op from = op;
+      from.parts = op.targetParts;
+      Fd fromParent = resolver.Parent(from, false);
+      Fd parent = resolver.Parent(op, op.parents);
+      if (linkat(fromParent.get(), op.targetParts.back().c_str(), parent.get(), name, 0) != 0) {
+        if (errno == EEXIST && op.skipExisting) return kExisted;
+        ThrowErrno("linkat", op.path, op.target);
+      }
+      return kDone;
+    }
+    case OpKind::kUtimes: {
+      Fd parent = resolver.Parent(op, false);
+      if (utimensat(parent.get(), name, op.times, AT_SYMLINK_NOFOLLOW) != 0) ThrowErrno("utimensat", op.path);
+      return kDone;
+    }
     case OpKind::kRemove: {
       Fd parent;
       try {
@@ -392,6 +412,8 @@ Op ParseOp(Napi::Env env, const Napi::Object& obj) {
   else if (kind == "setxattr") op.kind = OpKind::kSetXattr;
   else if (kind == "remove") op.kind = OpKind::kRemove;
   else if (kind == "rename") op.kind = OpKind::kRename;
+  else if (kind == "link") op.kind = OpKind::kLink;
+  else if (kind == "utimes") op.kind = OpKind::kUtimes;
   else throw Napi::TypeError::New(env, "unknown batch op '" + kind + "'");
   op.path = PropString(obj, "path");
   op.mode = static_cast<mode_t>(PropInt(obj, "mode", 0644));
@@ -403,10 +425,74 @@ Op ParseOp(Napi::Env env, const Napi::Object& obj) {
   op.name = PropString(obj, "name");
   op.parents = PropBool(obj, "parents", false);
   op.skipExisting = PropBool(obj, "skipExisting", false);
+  // Times travel as [seconds, nanoseconds] pairs so that no precision is lost in a double.
+  const char* timeKeys[2] = {"atime", "mtime"};
+  for (int i = 0; i < 2; i++) {
+    Napi::Value t = obj.Get(timeKeys[i]);
+    if (t.IsArray() && t.As<Napi::Array>().Length() == 2) {
+      Napi::Array pair = t.As<Napi::Array>();
+      op.times[i].tv_sec = static_cast<time_t>(pair.Get(0u).ToNumber().Int64Value());
+      op.times[i].tv_nsec = static_cast<long>(pair.Get(1u).ToNumber().Int64Value());
+    } else if (!t.IsUndefined() && !t.IsNull()) {
+      throw Napi::TypeError::New(env, std::string("expected [seconds, nanoseconds] for ") + timeKeys[i]);
+    }
+  }
   return op;
 }
 
 }  // namespace
+
+// openInRoot(root: string | fd, path, mode, options?: { parents, uid, gid, walk }) ->
+// Promise<fd>: creates a new regular file resolved in the root (O_EXCL, never
+// through a symlink at the last part) and hands its fd to JS, which streams
+// the content with fs.write and closes it. For files too big for a batch.
+Napi::Value OpenInRoot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string rootPath;
+  int rootFd = -1;
+  if (info[0].IsString()) {
+    rootPath = info[0].As<Napi::String>().Utf8Value();
+  } else if (info[0].IsNumber()) {
+    rootFd = info[0].As<Napi::Number>().Int32Value();
+  } else {
+    throw Napi::TypeError::New(env, "expected a root path or fd");
+  }
+  Op op;
+  op.kind = OpKind::kFile;
+  op.path = ArgString(info, 1, "path");
+  op.mode = static_cast<mode_t>(ArgInt(info, 2, "mode"));
+  bool walk = false;
+  if (info.Length() > 3 && info[3].IsObject()) {
+    Napi::Object options = info[3].As<Napi::Object>();
+    op.parents = PropBool(options, "parents", false);
+    op.uid = PropInt(options, "uid", -1);
+    op.gid = PropInt(options, "gid", -1);
+    walk = PropBool(options, "walk", false);
+  }
+  auto fdOut = std::make_shared<int>(-1);
+  return RunAsync(
+      env,
+      [=] {
+        Fd owned;
+        int root = rootFd;
+        if (root < 0) {
+          owned = Fd(open(rootPath.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+          if (!owned.valid()) ThrowErrno("open", rootPath);
+          root = owned.get();
+        }
+        Resolver resolver(root, walk);
+        Op resolved = op;
+        resolved.parts = SplitInRoot(op.path);
+        if (resolved.parts.empty()) throw SysError(EINVAL, "resolve", op.path);
+        Fd parent = resolver.Parent(resolved, resolved.parents);
+        const char* name = resolved.parts.back().c_str();
+        Fd fd(openat(parent.get(), name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, op.mode & 07777));
+        if (!fd.valid()) ThrowErrno("openat", op.path);
+        Resolver::FixOwnerAndMode(parent.get(), name, op.mode, op.uid, op.gid, op.path);
+        *fdOut = fd.release();
+      },
+      [fdOut](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *fdOut); });
+}
 
 // batch(root: string | fd, ops: object[], options?: { walk?: boolean }) ->
 // Promise<number[]>: one outcome per op (0 done, 1 existed, 2 absent).
@@ -446,7 +532,7 @@ Napi::Value Batch(const Napi::CallbackInfo& info) {
         for (auto& op : *ops) {
           try {
             op.parts = SplitInRoot(op.path);
-            if (op.kind == OpKind::kRename) op.targetParts = SplitInRoot(op.target);
+            if (op.kind == OpKind::kRename || op.kind == OpKind::kLink) op.targetParts = SplitInRoot(op.target);
             outcomes->push_back(Apply(resolver, op));
           } catch (SysError& e) {
             e.detail = "batch op " + std::to_string(outcomes->size()) + " (" + e.syscall + " " + e.path + ")";

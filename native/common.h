@@ -77,6 +77,7 @@ Napi::Value GetXattr(const Napi::CallbackInfo& info);
 Napi::Value Statfs(const Napi::CallbackInfo& info);
 Napi::Value Fsync(const Napi::CallbackInfo& info);
 Napi::Value Batch(const Napi::CallbackInfo& info);
+Napi::Value OpenInRoot(const Napi::CallbackInfo& info);
 Napi::Value CopyTree(const Napi::CallbackInfo& info);
 
 }  // namespace berth

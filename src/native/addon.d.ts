@@ -23,7 +23,11 @@ export type BatchOp =
   | { op: 'chmod'; path: string; mode: number }
   | { op: 'setxattr'; path: string; name: string; value: Buffer | string }
   | { op: 'remove'; path: string }
-  | { op: 'rename'; path: string; target: string };
+  | { op: 'rename'; path: string; target: string }
+  /** A hardlink at `path` to the entry at `target`, both in the root. */
+  | { op: 'link'; path: string; target: string; parents?: boolean; skipExisting?: boolean }
+  /** Times as [seconds, nanoseconds]; an absent one is left as it is. Never follows a symlink. */
+  | { op: 'utimes'; path: string; atime?: [number, number]; mtime?: [number, number] };
 
 /** 0: done, 1: the entry existed and was left alone, 2: nothing to remove. */
 export type RawOutcome = 0 | 1 | 2;
@@ -56,5 +60,11 @@ export interface RawAddon {
   statfs(path: string): Promise<RawStatfs>;
   fsync(path: string): Promise<void>;
   batch(root: string | number, ops: BatchOp[], options?: { walk?: boolean }): Promise<RawOutcome[]>;
+  openInRoot(
+    root: string | number,
+    path: string,
+    mode: number,
+    options?: { parents?: boolean; uid?: number; gid?: number; walk?: boolean },
+  ): Promise<number>;
   copyTree(src: string, dst: string): Promise<void>;
 }

@@ -157,6 +157,22 @@ export async function batch(root: string | number, ops: BatchOp[], options: Batc
   return raw.map((o) => outcomeNames[o]);
 }
 
+export interface OpenInRootOptions extends BatchOptions {
+  /** Make missing parent directories (0755, owned as the file). */
+  parents?: boolean;
+  uid?: number;
+  gid?: number;
+}
+
+/**
+ * Creates a new regular file at `path` resolved in `root` (never through a
+ * symlink out of it, never over an existing entry) and returns its fd, open
+ * for writing: for content too large to travel in a batch. The caller closes it.
+ */
+export function openInRoot(root: string | number, path: string, mode: number, options: OpenInRootOptions = {}): Promise<number> {
+  return call(() => addon.openInRoot(root, path, mode, options));
+}
+
 /** Copies a tree faithfully (hardlinks, devices, xattrs, owners, modes, times); dst must not exist. */
 export function copyTree(src: string, dst: string): Promise<void> {
   return call(() => addon.copyTree(src, dst));

@@ -1,12 +1,12 @@
 // overlay2: Docker's layout under <root>/overlay2. Each layer has `diff/`
 // (its own files), `link` (a 26-character name in `l/`), and when it has a
 // parent, `lower` (the `l/` names of its ancestors, uppermost first) and
-// `work/`. `merged/` is the mount point while the layer is mounted.
+// `work/` and `merged/` (the mount point, made with the layer and kept).
 //
 // Mounting uses the new mount API where the kernel has `lowerdir+` (no limit
 // on the number of layers), else mount(2) with short relative `l/` paths so
 // that 128 lowers stay under the page-size limit.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { closeSync, constants as fsConstants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -16,6 +16,7 @@ import type { CreateOptions, GraphDriver, LayerStatus } from './driver';
 import { StorageError, layerBusy, layerExists, layerNotFound, validateLayerId } from './driver';
 import { KeyedLock } from './keyed-lock';
 import { mountsUnder } from './mountinfo';
+import { PopulateCache } from './populate-cache';
 import { RefCounter } from './refcount';
 import { FS_MAGIC_OVERLAY, backingFsName } from './backing-fs';
 
@@ -24,7 +25,6 @@ export const OVERLAY_MAX_DEPTH = 128;
 const LINK_DIR = 'l';
 const LINK_LENGTH = 26;
 const STAGING_PREFIX = '.staging-';
-const TEMPLATE_DIR = '.templates';
 const REMOVING_PREFIX = '.removing-';
 const PAGE_SIZE = 4096;
 
@@ -58,9 +58,6 @@ function newLinkName(): string {
 
 const randomSuffix = (): string => randomBytes(8).toString('hex');
 
-function hashOps(ops: BatchOp[]): string {
-  return createHash('sha256').update(JSON.stringify(ops)).digest('hex');
-}
 
 async function pathExists(p: string): Promise<boolean> {
   try {
@@ -128,14 +125,7 @@ export class Overlay2Driver implements GraphDriver {
   private readonly locks = new KeyedLock();
   private readonly refs = new RefCounter();
   private readonly meta = new Map<string, LayerMeta>();
-  /**
-   * Populated diffs kept for reuse, by parent layer and then by the ops' hash.
-   * The same ops over the same (read-only) lower view always give the same
-   * diff, so the second container of an image copies its init layer from here
-   * instead of mounting the image's layers: create cost stops depending on
-   * the image's depth. A get() of the parent, which may change it, drops them.
-   */
-  private readonly templates = new Map<string, Map<string, string>>();
+  private readonly populated = new PopulateCache();
 
   private constructor(
     readonly home: string,
@@ -217,28 +207,29 @@ export class Overlay2Driver implements GraphDriver {
       const staging = `${STAGING_PREFIX}${id}-${randomSuffix()}`;
       const stagingDiff = path.join(this.home, staging, 'diff');
       const populate = options.populate ?? [];
-      const opsHash = parent !== null && populate.length > 0 ? hashOps(populate) : null;
-      const template = parent !== null && opsHash !== null ? this.templates.get(parent)?.get(opsHash) : undefined;
+      const opsHash = parent !== null && populate.length > 0 ? PopulateCache.hash(populate) : null;
+      const source = parent !== null && opsHash !== null ? this.populated.find(parent, opsHash) : undefined;
       const layout: BatchOp[] = [
         { op: 'mkdir', path: staging, mode: 0o710 },
         { op: 'file', path: `${staging}/link`, mode: 0o644, data: link },
       ];
-      // A template copy brings its own diff directory.
-      if (template === undefined) layout.push({ op: 'mkdir', path: `${staging}/diff`, mode: 0o755 });
+      // A copy of another layer's diff brings its own directory.
+      if (source === undefined) layout.push({ op: 'mkdir', path: `${staging}/diff`, mode: 0o755 });
       if (lowers.length > 0) {
         layout.push(
           { op: 'mkdir', path: `${staging}/work`, mode: 0o700 },
+          // Made now, in the same batch, so that get() is a single mount call.
+          { op: 'mkdir', path: `${staging}/merged`, mode: 0o700 },
           { op: 'file', path: `${staging}/lower`, mode: 0o644, data: lowers.map((l) => `${LINK_DIR}/${l}`).join(':') },
         );
       }
       try {
         await native.batch(this.home, layout);
-        if (template !== undefined && (await this.copyTemplate(template, stagingDiff))) {
-          // The diff came from the template.
+        if (source !== undefined && (await this.copyDiff(source, stagingDiff))) {
+          // The same ops over the same parent: the diff is a copy of `source`'s.
         } else if (populate.length > 0) {
-          if (template !== undefined) await fs.mkdir(stagingDiff, { mode: 0o755 }).catch(() => undefined);
+          if (source !== undefined) await fs.mkdir(stagingDiff, { mode: 0o755 });
           await this.populate(path.join(this.home, staging), lowers, populate);
-          if (parent !== null && opsHash !== null) await this.keepTemplate(parent, opsHash, stagingDiff);
         }
         await native.batch(this.home, [
           { op: 'symlink', path: `${LINK_DIR}/${link}`, target: `../${id}/diff` },
@@ -253,46 +244,21 @@ export class Overlay2Driver implements GraphDriver {
         throw e;
       }
       this.meta.set(id, { link, lowers });
+      if (parent !== null && opsHash !== null) this.populated.remember(parent, opsHash, id);
     });
   }
 
-  // A get() of the parent may drop the template while it is copied: then the
-  // create goes the long way, through a mount.
-  private async copyTemplate(template: string, diff: string): Promise<boolean> {
+  // The source may be removed while it is copied: then the create goes the
+  // long way, through a mount.
+  private async copyDiff(source: string, diff: string): Promise<boolean> {
     try {
-      await native.copyTree(template, diff);
+      await native.copyTree(this.diffPath(source), diff);
       return true;
     } catch (e) {
       await fs.rm(diff, { recursive: true, force: true });
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw e;
     }
-  }
-
-  // A cache: failing to fill it costs the next create a mount, nothing more.
-  private async keepTemplate(parent: string, opsHash: string, diff: string): Promise<void> {
-    const dir = path.join(this.home, TEMPLATE_DIR, `${parent}-${opsHash.slice(0, 16)}-${randomSuffix()}`);
-    try {
-      await native.copyTree(diff, dir);
-    } catch {
-      await fs.rm(dir, { recursive: true, force: true });
-      return;
-    }
-    let byOps = this.templates.get(parent);
-    if (!byOps) this.templates.set(parent, (byOps = new Map()));
-    if (byOps.has(opsHash)) {
-      // A concurrent create of the same kind got there first.
-      await fs.rm(dir, { recursive: true, force: true });
-      return;
-    }
-    byOps.set(opsHash, dir);
-  }
-
-  private async dropTemplates(parent: string): Promise<void> {
-    const byOps = this.templates.get(parent);
-    if (!byOps) return;
-    this.templates.delete(parent);
-    await Promise.all([...byOps.values()].map((dir) => fs.rm(dir, { recursive: true, force: true })));
   }
 
   private async parentLowers(parent: string): Promise<string[]> {
@@ -327,14 +293,12 @@ export class Overlay2Driver implements GraphDriver {
       return;
     }
     const merged = path.join(layerDir, 'merged');
-    await fs.mkdir(merged, { mode: 0o700 });
     const rel = path.relative(this.home, layerDir);
     await this.legacyMount(lowers, `${rel}/diff`, `${rel}/work`, `${rel}/merged`);
     try {
       await native.batch(merged, ops);
     } finally {
       await native.umount(merged, 0);
-      await fs.rmdir(merged);
     }
   }
 
@@ -372,7 +336,7 @@ export class Overlay2Driver implements GraphDriver {
     return this.locks.run(id, async () => {
       const meta = await this.readMeta(id);
       // Whoever mounts a layer may change it: diffs derived from it are stale.
-      await this.dropTemplates(id);
+      this.populated.forget(id);
       // A base layer has nothing to stack: its diff is its view.
       if (meta.lowers.length === 0) {
         this.refs.increment(id);
@@ -380,15 +344,18 @@ export class Overlay2Driver implements GraphDriver {
       }
       const merged = this.mergedPath(id);
       if (this.refs.increment(id) > 1) return merged;
+      const mount = (): Promise<void> =>
+        this.mountApi === 'new'
+          ? native.fsMount('overlay', this.newApiOptions(meta.lowers, this.diffPath(id), path.join(this.dir(id), 'work')), merged)
+          : this.legacyMount(meta.lowers, `${id}/diff`, `${id}/work`, `${id}/merged`);
       try {
-        await fs.mkdir(merged, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
-          if (e.code !== 'EEXIST') throw e;
+        // `merged` is made with the layer and outlives its mounts, so a get
+        // is one native call; a layer from an older root may lack it.
+        await mount().catch(async (e: NodeJS.ErrnoException) => {
+          if (e.code !== 'ENOENT' || (await pathExists(merged))) throw e;
+          await fs.mkdir(merged, { mode: 0o700 });
+          await mount();
         });
-        if (this.mountApi === 'new') {
-          await native.fsMount('overlay', this.newApiOptions(meta.lowers, this.diffPath(id), path.join(this.dir(id), 'work')), merged);
-        } else {
-          await this.legacyMount(meta.lowers, `${id}/diff`, `${id}/work`, `${id}/merged`);
-        }
       } catch (e) {
         this.refs.decrement(id);
         throw e;
@@ -416,7 +383,6 @@ export class Overlay2Driver implements GraphDriver {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'EINVAL' && code !== 'ENOENT') throw e;
     }
-    await fs.rmdir(merged).catch(() => undefined);
   }
 
   async remove(id: string): Promise<void> {
@@ -427,7 +393,7 @@ export class Overlay2Driver implements GraphDriver {
       // The rename makes the layer vanish at once; the slow delete after it
       // is finished by recover() if a crash interrupts it.
       const doomed = `${REMOVING_PREFIX}${id}-${randomSuffix()}`;
-      await this.dropTemplates(id);
+      this.populated.forget(id);
       await fs.rename(this.dir(id), path.join(this.home, doomed));
       this.meta.delete(id);
       await fs.rm(path.join(this.home, LINK_DIR, meta.link), { force: true });
@@ -486,9 +452,6 @@ export class Overlay2Driver implements GraphDriver {
   // either of the last two, short links whose layer is gone.
   private async recover(): Promise<void> {
     await this.unmountAllBelowHome();
-    // Templates are a cache of this process; a new one starts without them.
-    await fs.rm(path.join(this.home, TEMPLATE_DIR), { recursive: true, force: true });
-    await fs.mkdir(path.join(this.home, TEMPLATE_DIR), { mode: 0o700 });
     let interrupted = false;
     for (const name of await fs.readdir(this.home)) {
       if (name.startsWith(STAGING_PREFIX) || name.startsWith(REMOVING_PREFIX)) {
