@@ -136,6 +136,39 @@ describeAsRoot('native addon', () => {
     });
   }
 
+  test('hardlinks, times and streamed files resolve both ends in the root', async () => {
+    symlinkSync(sentinel, path.join(layer, 'evil'));
+    writeFileSync(path.join(layer, 'inside'), 'inside');
+    symlinkSync(path.join(sentinel, 'victim'), path.join(layer, 'victim-link'));
+    await native.batch(layer, [
+      { op: 'link', path: '/hard', target: '/inside' },
+      { op: 'utimes', path: '/inside', atime: [1000, 0], mtime: [2000, 500] },
+      { op: 'utimes', path: '/victim-link', mtime: [3000, 0] },
+    ]);
+    expect(statSync(path.join(layer, 'hard')).ino).toBe(statSync(path.join(layer, 'inside')).ino);
+    expect(statSync(path.join(layer, 'inside'), { bigint: true }).mtimeNs).toBe(2000000000500n);
+    expect(lstatSync(path.join(layer, 'victim-link')).mtimeMs).toBe(3000000);
+    // A link target through a symlink out resolves in the root, where it does not exist.
+    await expect(
+      native.batch(layer, [{ op: 'link', path: '/stolen', target: '/evil/victim' }]),
+    ).rejects.toMatchObject({ code: 'ENOENT', path: '/stolen' });
+    // A link to the symlink itself links the symlink, never the host file behind it.
+    await native.batch(layer, [{ op: 'link', path: '/link-of-link', target: '/victim-link' }]);
+    expect(lstatSync(path.join(layer, 'link-of-link')).isSymbolicLink()).toBe(true);
+    expect(statSync(path.join(sentinel, 'victim')).nlink).toBe(1);
+    expect(statSync(path.join(sentinel, 'victim')).mtimeMs).not.toBe(3000000);
+
+    const fd = await native.openInRoot(layer, '/evil/streamed', 0o640, { parents: true });
+    require('node:fs').writeSync(fd, 'streamed content');
+    require('node:fs').closeSync(fd);
+    expect(readFileSync(path.join(layer, sentinel, 'streamed'), 'utf8')).toBe('streamed content');
+    expect(statSync(path.join(layer, sentinel, 'streamed')).mode & 0o777).toBe(0o640);
+    expect(readdirSync(sentinel)).toEqual(['victim']);
+    await expect(native.openInRoot(layer, '/inside', 0o644)).rejects.toMatchObject({ code: 'EEXIST' });
+    await expect(native.openInRoot(layer, '/victim-link', 0o644)).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(readFileSync(path.join(sentinel, 'victim'), 'utf8')).toBe('original');
+  });
+
   test('the O_NOFOLLOW walk refuses symlinked directories instead of following them', async () => {
     symlinkSync(sentinel, path.join(layer, 'evil'));
     mkdirSync(path.join(layer, 'real'));
