@@ -8,7 +8,8 @@
         "native/mount.cc",
         "native/nodes.cc",
         "native/batch.cc",
-        "native/copy.cc"
+        "native/copy.cc",
+        "native/lock.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

@@ -8,5 +8,6 @@ module.exports = {
   // the 2-core machine responsive and mount tables readable in failures.
   maxWorkers: 1,
   testTimeout: 120000,
-  globalTeardown: '<rootDir>/test/support/no-leftover-mounts.js',
+  globalSetup: '<rootDir>/test/support/global-setup.js',
+  globalTeardown: '<rootDir>/test/support/global-teardown.js',
 };

@@ -17,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("batch", Napi::Function::New(env, Batch, "batch"));
   exports.Set("openInRoot", Napi::Function::New(env, OpenInRoot, "openInRoot"));
   exports.Set("copyTree", Napi::Function::New(env, CopyTree, "copyTree"));
+  exports.Set("lockFile", Napi::Function::New(env, LockFile, "lockFile"));
   return exports;
 }
 

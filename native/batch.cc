@@ -442,21 +442,40 @@ Op ParseOp(Napi::Env env, const Napi::Object& obj) {
 
 }  // namespace
 
+// The root of a batch: a directory path (opened for the call) or an fd the
+// caller owns, such as a detached mount's.
+struct RootArg {
+  std::string path;
+  int fd = -1;
+
+  static RootArg From(const Napi::Value& value) {
+    RootArg root;
+    if (value.IsString()) {
+      root.path = value.As<Napi::String>().Utf8Value();
+    } else if (value.IsNumber()) {
+      root.fd = value.As<Napi::Number>().Int32Value();
+    } else {
+      throw Napi::TypeError::New(value.Env(), "expected a root path or fd");
+    }
+    return root;
+  }
+
+  // Runs on the worker thread; `owned` keeps an opened path alive for the call.
+  int Open(Fd* owned) const {
+    if (fd >= 0) return fd;
+    *owned = Fd(open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!owned->valid()) ThrowErrno("open", path);
+    return owned->get();
+  }
+};
+
 // openInRoot(root: string | fd, path, mode, options?: { parents, uid, gid, walk }) ->
 // Promise<fd>: creates a new regular file resolved in the root (O_EXCL, never
 // through a symlink at the last part) and hands its fd to JS, which streams
 // the content with fs.write and closes it. For files too big for a batch.
 Napi::Value OpenInRoot(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string rootPath;
-  int rootFd = -1;
-  if (info[0].IsString()) {
-    rootPath = info[0].As<Napi::String>().Utf8Value();
-  } else if (info[0].IsNumber()) {
-    rootFd = info[0].As<Napi::Number>().Int32Value();
-  } else {
-    throw Napi::TypeError::New(env, "expected a root path or fd");
-  }
+  RootArg root = RootArg::From(info[0]);
   Op op;
   op.kind = OpKind::kFile;
   op.path = ArgString(info, 1, "path");
@@ -474,13 +493,7 @@ Napi::Value OpenInRoot(const Napi::CallbackInfo& info) {
       env,
       [=] {
         Fd owned;
-        int root = rootFd;
-        if (root < 0) {
-          owned = Fd(open(rootPath.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-          if (!owned.valid()) ThrowErrno("open", rootPath);
-          root = owned.get();
-        }
-        Resolver resolver(root, walk);
+        Resolver resolver(root.Open(&owned), walk);
         Op resolved = op;
         resolved.parts = SplitInRoot(op.path);
         if (resolved.parts.empty()) throw SysError(EINVAL, "resolve", op.path);
@@ -498,15 +511,7 @@ Napi::Value OpenInRoot(const Napi::CallbackInfo& info) {
 // Promise<number[]>: one outcome per op (0 done, 1 existed, 2 absent).
 Napi::Value Batch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string rootPath;
-  int rootFd = -1;
-  if (info[0].IsString()) {
-    rootPath = info[0].As<Napi::String>().Utf8Value();
-  } else if (info[0].IsNumber()) {
-    rootFd = info[0].As<Napi::Number>().Int32Value();
-  } else {
-    throw Napi::TypeError::New(env, "expected a root path or fd");
-  }
+  RootArg root = RootArg::From(info[0]);
   if (!info[1].IsArray()) throw Napi::TypeError::New(env, "expected an array of ops");
   Napi::Array arr = info[1].As<Napi::Array>();
   auto ops = std::make_shared<std::vector<Op>>();
@@ -522,13 +527,7 @@ Napi::Value Batch(const Napi::CallbackInfo& info) {
       env,
       [=] {
         Fd owned;
-        int root = rootFd;
-        if (root < 0) {
-          owned = Fd(open(rootPath.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-          if (!owned.valid()) ThrowErrno("open", rootPath);
-          root = owned.get();
-        }
-        Resolver resolver(root, walk);
+        Resolver resolver(root.Open(&owned), walk);
         for (auto& op : *ops) {
           try {
             op.parts = SplitInRoot(op.path);

@@ -79,6 +79,7 @@ Napi::Value Fsync(const Napi::CallbackInfo& info);
 Napi::Value Batch(const Napi::CallbackInfo& info);
 Napi::Value OpenInRoot(const Napi::CallbackInfo& info);
 Napi::Value CopyTree(const Napi::CallbackInfo& info);
+Napi::Value LockFile(const Napi::CallbackInfo& info);
 
 }  // namespace berth
 

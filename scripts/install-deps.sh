@@ -2,7 +2,7 @@
 # The machine packages berth's build, tests and demo need. Installs only what
 # is missing, so a prepared machine pays nothing.
 set -euo pipefail
-packages=(g++ make python3 busybox-static)
+packages=(g++ make python3 busybox-static docker-registry skopeo)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -67,4 +67,5 @@ export interface RawAddon {
     options?: { parents?: boolean; uid?: number; gid?: number; walk?: boolean },
   ): Promise<number>;
   copyTree(src: string, dst: string): Promise<void>;
+  lockFile(path: string): Promise<number>;
 }

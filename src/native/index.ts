@@ -173,6 +173,15 @@ export function openInRoot(root: string | number, path: string, mode: number, op
   return call(() => addon.openInRoot(root, path, mode, options));
 }
 
+/**
+ * Takes an exclusive flock(2) on `path` (created 0600 if missing) without
+ * waiting and returns the fd that holds it; EWOULDBLOCK when it is held.
+ * Closing the fd, or the process ending, releases it.
+ */
+export function lockFile(path: string): Promise<number> {
+  return call(() => addon.lockFile(path));
+}
+
 /** Copies a tree faithfully (hardlinks, devices, xattrs, owners, modes, times); dst must not exist. */
 export function copyTree(src: string, dst: string): Promise<void> {
   return call(() => addon.copyTree(src, dst));
