@@ -3,16 +3,15 @@
 // mount, unmount), next to a C floor doing the same work with bare syscalls.
 // Goals (reported, never asserted): create+mount at 127 layers within 1.5x of
 // 1 layer, and berth within 2x of the floor.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MNT_DETACH, umount } from '../../src/native';
 import type { GraphDriver } from '../../src/storage/driver';
 import { initLayerId, initLayerOps } from '../../src/storage/initlayer';
-import { mountsUnder } from '../../src/storage/mountinfo';
 import { Overlay2Driver } from '../../src/storage/overlay2';
+import type { BenchContext, ProcessResult, StopSignal } from './common';
+import { errorText, Interrupted, log, notRoot, parseFlags, positiveInt, runBench, runProcess, TEMP_ROOTS, UsageError } from './common';
 import { fmtMs, fmtRatio, nsToMs, ratio, renderTable, round, summarize, type Summary } from './stats';
 
 const DEPTHS = [1, 16, 64, 127] as const;
@@ -45,80 +44,27 @@ Runs as root. Times, per image depth (${DEPTHS.join(', ')} layers), N runs (defa
   mount    get() of the RW layer
   unmount  put() of the RW layer
 beside a C floor program (built with cc) doing the same with plain syscalls.
-Everything lives under ${path.join(os.tmpdir(), 'berth-bench-*')} and is removed on exit.
+Everything lives under ${TEMP_ROOTS} and is removed on exit.
 `;
-
-class UsageError extends Error {}
-
-class Interrupted extends Error {
-  constructor(readonly signal: NodeJS.Signals) {
-    super(`interrupted by ${signal}`);
-  }
-}
 
 function parseArgs(args: string[]): Options {
   const options: Options = { runs: DEFAULT_RUNS, mountApi: 'auto' };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const eq = arg.indexOf('=');
-    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      if (eq > 0 && arg.startsWith('--')) return arg.slice(eq + 1);
-      const next = args[++i];
-      if (next === undefined) throw new UsageError(`${flag} needs a value`);
-      return next;
-    };
+  parseFlags(args, (flag, value) => {
     switch (flag) {
-      case '--runs': {
-        const v = value();
-        if (!/^[1-9][0-9]*$/.test(v)) throw new UsageError(`--runs must be a positive integer, not ${JSON.stringify(v)}`);
-        options.runs = Number(v);
-        break;
-      }
+      case '--runs':
+        options.runs = positiveInt(flag, value());
+        return true;
       case '--mount-api': {
         const v = value();
         if (v !== 'auto' && v !== 'new' && v !== 'legacy') throw new UsageError(`--mount-api must be auto, new or legacy`);
         options.mountApi = v;
-        break;
+        return true;
       }
       default:
-        throw new UsageError(`unknown option: ${arg}`);
+        return false;
     }
-  }
+  });
   return options;
-}
-
-const log = (line: string): void => {
-  process.stderr.write(`${line}\n`);
-};
-
-/**
- * Signals only raise a flag: the run stops at its next step and the normal
- * cleanup path unmounts and removes everything, whatever was in flight.
- */
-class StopSignal {
-  signal: NodeJS.Signals | null = null;
-  child: ChildProcess | null = null;
-  private readonly handler = (signal: NodeJS.Signals): void => {
-    if (this.signal !== null) {
-      log(`${signal}: still cleaning up, please wait`);
-      return;
-    }
-    this.signal = signal;
-    log(`${signal}: stopping, cleaning up`);
-    this.child?.kill('SIGTERM');
-  };
-  private static readonly SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
-  install(): void {
-    for (const s of StopSignal.SIGNALS) process.on(s, this.handler);
-  }
-  uninstall(): void {
-    for (const s of StopSignal.SIGNALS) process.off(s, this.handler);
-  }
-  check(): void {
-    if (this.signal !== null) throw new Interrupted(this.signal);
-  }
 }
 
 const emptySamples = (): Samples => ({ create: [], mount: [], unmount: [] });
@@ -197,32 +143,6 @@ async function berthRound(
 
 // --- the floor -----------------------------------------------------------
 
-interface ProcessResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runProcess(command: string, args: string[], stop: StopSignal): Promise<ProcessResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    stop.child = child;
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', (err) => {
-      stop.child = null;
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      stop.child = null;
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
 function floorSource(): string | null {
   const candidates = [
     path.join(__dirname, 'floor.c'),
@@ -288,33 +208,6 @@ async function floorRound(
   }
 }
 
-// --- cleanup -------------------------------------------------------------
-
-/** Unmounts whatever is left under the temp root and removes it, unless a mount refuses to go. */
-async function removeTempRoot(tmp: string, driver: GraphDriver | null): Promise<void> {
-  if (driver !== null) {
-    try {
-      await driver.cleanup();
-    } catch (err) {
-      log(`cleanup: driver: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  for (const m of await mountsUnder(tmp)) {
-    try {
-      await umount(m.mountPoint, MNT_DETACH);
-    } catch (err) {
-      log(`cleanup: umount ${m.mountPoint}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  const left = await mountsUnder(tmp);
-  if (left.length > 0) {
-    // Removing recursively through a live mount would delete what it shows.
-    log(`cleanup: still mounted, ${tmp} left in place:\n${left.map((m) => `  ${m.mountPoint}`).join('\n')}`);
-    return;
-  }
-  await rm(tmp, { recursive: true, force: true });
-}
-
 // --- report --------------------------------------------------------------
 
 interface DepthResult {
@@ -345,7 +238,12 @@ function phaseRatios(r: DepthResult): Record<Phase, number | null> | null {
 
 const roundOrNull = (v: number | null, digits: number): number | null => (v === null ? null : round(v, digits));
 
-function report(options: Options, results: DepthResult[], floorAvailable: boolean): void {
+interface Finished {
+  results: DepthResult[];
+  floorAvailable: boolean;
+}
+
+function report(options: Options, { results, floorAvailable }: Finished): void {
   const base = results.find((r) => r.depth === 1);
   const deepest = results[results.length - 1];
   const depthRatio = (r: DepthResult): number | null => (base ? ratio(createMount(r.berth), createMount(base.berth)) : null);
@@ -468,89 +366,50 @@ function report(options: Options, results: DepthResult[], floorAvailable: boolea
 
 // --- main ----------------------------------------------------------------
 
-export async function main(args: string[]): Promise<number> {
-  let options: Options;
-  try {
-    options = parseArgs(args);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`storage: ${err.message}\n${USAGE}`);
-      return 2;
-    }
-    throw err;
-  }
-  if (process.getuid?.() !== 0) {
-    log('storage: must run as root (it mounts overlays)');
-    return 1;
-  }
+async function measureAll(options: Options, ctx: BenchContext): Promise<Finished> {
+  const { tmp, stop } = ctx;
+  const driver = await Overlay2Driver.open(path.join(tmp, 'berth'), { mountApi: options.mountApi });
+  ctx.driver = driver;
+  let floor = await buildFloor(tmp, stop);
+  const floorAvailable = floor !== null;
+  const results: DepthResult[] = [];
+  const rounds = splitRuns(options.runs, ROUNDS);
 
-  // `... | head` closes the pipe early: a write error must not end the process mid-run.
-  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
-  const stop = new StopSignal();
-  stop.install();
-  // realpath: mountinfo reports resolved paths, and the sweep matches on them.
-  const tmp = await realpath(await mkdtemp(path.join(os.tmpdir(), 'berth-bench-')));
-  let driver: GraphDriver | null = null;
-  let code = 0;
-  let finished: { results: DepthResult[]; floorAvailable: boolean } | null = null;
-  try {
-    driver = await Overlay2Driver.open(path.join(tmp, 'berth'), { mountApi: options.mountApi });
-    let floor = await buildFloor(tmp, stop);
-    const floorAvailable = floor !== null;
-    const results: DepthResult[] = [];
-    const rounds = splitRuns(options.runs, ROUNDS);
-
-    for (const depth of DEPTHS) {
-      stop.check();
-      log(`depth ${depth}: ${options.runs} runs in ${rounds.length} rounds`);
-      const chain = await createChain(driver, depth);
-      const berth = emptySamples();
-      const berthCold: number[] = [];
-      const floorSamples = emptySamples();
-      for (const [k, n] of rounds.entries()) {
-        // Alternate who goes first so neither always follows the other's cleanup.
-        const order = k % 2 === 0 ? ['berth', 'floor'] : ['floor', 'berth'];
-        for (const who of order) {
-          if (who === 'berth') {
-            await berthRound(driver, depth, chain[chain.length - 1], n, berth, berthCold, stop);
-          } else if (floor !== null) {
-            try {
-              await floorRound(floor, path.join(tmp, `floor-d${depth}-r${k}`), depth, n, floorSamples, stop);
-            } catch (err) {
-              if (err instanceof Interrupted) throw err;
-              log(`floor: ${err instanceof Error ? err.message : String(err)}; the floor column is skipped from here on`);
-              floor = null;
-            }
+  for (const depth of DEPTHS) {
+    stop.check();
+    log(`depth ${depth}: ${options.runs} runs in ${rounds.length} rounds`);
+    const chain = await createChain(driver, depth);
+    const berth = emptySamples();
+    const berthCold: number[] = [];
+    const floorSamples = emptySamples();
+    for (const [k, n] of rounds.entries()) {
+      // Alternate who goes first so neither always follows the other's cleanup.
+      const order = k % 2 === 0 ? ['berth', 'floor'] : ['floor', 'berth'];
+      for (const who of order) {
+        if (who === 'berth') {
+          await berthRound(driver, depth, chain[chain.length - 1], n, berth, berthCold, stop);
+        } else if (floor !== null) {
+          try {
+            await floorRound(floor, path.join(tmp, `floor-d${depth}-r${k}`), depth, n, floorSamples, stop);
+          } catch (err) {
+            if (err instanceof Interrupted) throw err;
+            log(`floor: ${errorText(err)}; the floor column is skipped from here on`);
+            floor = null;
           }
         }
       }
-      await removeChain(driver, chain);
-      results.push({
-        depth,
-        berth: summarizeMs(berth),
-        berthColdCreate: summarize(berthCold.map(nsToMs)),
-        floor: floor !== null ? summarizeMs(floorSamples) : null,
-      });
     }
-    finished = { results, floorAvailable };
-  } catch (err) {
-    if (err instanceof Interrupted) {
-      code = 128 + (os.constants.signals[err.signal] ?? 0);
-    } else {
-      log(`storage: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      code = 1;
-    }
-  } finally {
-    try {
-      await removeTempRoot(tmp, driver);
-    } catch (err) {
-      log(`cleanup: ${err instanceof Error ? err.message : String(err)} (${tmp} may be left behind)`);
-      code = code || 1;
-    }
-    stop.uninstall();
+    await removeChain(driver, chain);
+    results.push({
+      depth,
+      berth: summarizeMs(berth),
+      berthColdCreate: summarize(berthCold.map(nsToMs)),
+      floor: floor !== null ? summarizeMs(floorSamples) : null,
+    });
   }
-  // Printed only once everything is unmounted and removed, so that a reader
-  // closing the pipe early cannot cut the cleanup short.
-  if (finished !== null) report(options, finished.results, finished.floorAvailable);
-  return code;
+  return { results, floorAvailable };
+}
+
+export function main(args: string[]): Promise<number> {
+  return runBench({ name: 'storage', usage: USAGE, parseArgs, unmet: () => notRoot('it mounts overlays'), run: measureAll, report }, args);
 }
