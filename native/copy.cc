@@ -75,7 +75,8 @@ class TreeCopier {
       links_.emplace(key, dstPath);
     }
     if (S_ISDIR(st.st_mode)) {
-      if (mkdirat(dstDir, n, 0700) != 0) ThrowErrno("mkdirat", dstPath);
+      // Owner write stays on until the children are in; the final mode comes last.
+      if (mkdirat(dstDir, n, (st.st_mode & 0777) | 0700) != 0) ThrowErrno("mkdirat", dstPath);
       Fd src(openat(srcDir, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!src.valid()) ThrowErrno("openat", srcPath);
       Fd dst(openat(dstDir, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -93,17 +94,35 @@ class TreeCopier {
       if (mknodat(dstDir, n, st.st_mode, st.st_rdev) != 0) ThrowErrno("mknodat", dstPath);
     }
     CopyXattrs(srcPath, dstPath);
-    if (fchownat(dstDir, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) != 0) ThrowErrno("fchownat", dstPath);
-    if (!S_ISLNK(st.st_mode) && fchmodat(dstDir, n, st.st_mode & 07777, 0) != 0) ThrowErrno("fchmodat", dstPath);
+    // New entries belong to us (no parent is setgid while the copy runs, its
+    // mode is set last), so the chown is needed only for other owners; and
+    // the chmod only where creation could not give the mode.
+    if ((st.st_uid != euid_ || st.st_gid != egid_) &&
+        fchownat(dstDir, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) != 0) {
+      ThrowErrno("fchownat", dstPath);
+    }
+    if (!S_ISLNK(st.st_mode) && NeedsChmod(st) && fchmodat(dstDir, n, st.st_mode & 07777, 0) != 0) {
+      ThrowErrno("fchmodat", dstPath);
+    }
     struct timespec times[2] = {st.st_atim, st.st_mtim};
     if (utimensat(dstDir, n, times, AT_SYMLINK_NOFOLLOW) != 0) ThrowErrno("utimensat", dstPath);
+  }
+
+  // What creation gave the entry: its mode less the umask (and, for a
+  // directory, owner rwx kept on for filling it).
+  static bool NeedsChmod(const struct stat& st) {
+    mode_t wanted = st.st_mode & 07777;
+    mode_t created = st.st_mode & 0777;
+    if (S_ISDIR(st.st_mode)) created |= 0700;
+    created &= ~ProcessUmask();
+    return created != wanted;
   }
 
   static void CopyFile(int srcDir, int dstDir, const char* n, const struct stat& st, const std::string& srcPath,
                        const std::string& dstPath) {
     Fd in(openat(srcDir, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!in.valid()) ThrowErrno("openat", srcPath);
-    Fd out(openat(dstDir, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    Fd out(openat(dstDir, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 0777));
     if (!out.valid()) ThrowErrno("openat", dstPath);
     off_t remaining = st.st_size;
     bool fallback = false;
@@ -168,6 +187,8 @@ class TreeCopier {
 
   std::string srcRoot_;
   std::string dstRoot_;
+  uid_t euid_ = geteuid();
+  gid_t egid_ = getegid();
   std::map<std::pair<dev_t, ino_t>, std::string> links_;
 };
 
