@@ -223,18 +223,24 @@ export class Overlay2Driver implements GraphDriver {
           { op: 'file', path: `${staging}/lower`, mode: 0o644, data: lowers.map((l) => `${LINK_DIR}/${l}`).join(':') },
         );
       }
+      const commit: BatchOp[] = [
+        { op: 'symlink', path: `${LINK_DIR}/${link}`, target: `../${id}/diff` },
+        { op: 'rename', path: staging, target: id },
+      ];
       try {
-        await native.batch(this.home, layout);
-        if (source !== undefined && (await this.copyDiff(source, stagingDiff))) {
-          // The same ops over the same parent: the diff is a copy of `source`'s.
-        } else if (populate.length > 0) {
-          if (source !== undefined) await fs.mkdir(stagingDiff, { mode: 0o755 });
-          await this.populate(path.join(this.home, staging), lowers, populate);
+        if (populate.length === 0) {
+          // Nothing to fill in: the whole layer is one native call.
+          await native.batch(this.home, [...layout, ...commit]);
+        } else {
+          await native.batch(this.home, layout);
+          if (source !== undefined && (await this.copyDiff(source, stagingDiff))) {
+            // The same ops over the same parent: the diff is a copy of `source`'s.
+          } else {
+            if (source !== undefined) await fs.mkdir(stagingDiff, { mode: 0o755 });
+            await this.populate(path.join(this.home, staging), lowers, populate);
+          }
+          await native.batch(this.home, commit);
         }
-        await native.batch(this.home, [
-          { op: 'symlink', path: `${LINK_DIR}/${link}`, target: `../${id}/diff` },
-          { op: 'rename', path: staging, target: id },
-        ]);
       } catch (e) {
         await fs.rm(path.join(this.home, staging), { recursive: true, force: true });
         await fs.rm(path.join(this.home, LINK_DIR, link), { force: true });
