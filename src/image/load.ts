@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 import { decompressed } from './compression';
 import { familiarString, parseReference } from './reference';
-import { ImageStoreError, type ImageStore, chainIdOf, checkDepth, sha256Digest } from './store';
+import { DIGEST_RE, ImageStoreError, type ImageStore, chainIdOf, checkDepth, diffIdsOf, sha256Digest } from './store';
 
 export interface LoadedImage {
   id: string;
@@ -33,7 +33,6 @@ interface ImageToLoad {
 }
 
 const MAX_JSON = 16 * 1024 * 1024;
-const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 
 const loadError = (message: string): ImageStoreError => new ImageStoreError(message, 'EINVAL');
 
@@ -213,11 +212,8 @@ async function fromOciLayout(archive: ArchiveDir): Promise<ImageToLoad[]> {
 
 /** Loads one image: every layer not yet stored is applied, then the config is recorded and tagged. */
 async function loadImage(store: ImageStore, archive: ArchiveDir, image: ImageToLoad): Promise<LoadedImage> {
-  const { raw: configJson, value: config } = await archive.readJson<{ rootfs?: { diff_ids?: unknown } }>(image.configPath);
-  const diffIds = config.rootfs?.diff_ids;
-  if (!Array.isArray(diffIds) || !diffIds.every((d): d is string => typeof d === 'string' && DIGEST_RE.test(d))) {
-    throw loadError('invalid image config: rootfs.diff_ids must be sha256 digests');
-  }
+  const { raw: configJson, value: config } = await archive.readJson<unknown>(image.configPath);
+  const diffIds = diffIdsOf(config);
   // Refused before anything is written.
   checkDepth(diffIds.length);
   if (diffIds.length !== image.layerPaths.length) {

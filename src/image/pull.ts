@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type Descriptor, type Platform, RegistryClient } from './registry';
 import { type ImageReference, familiarString, parseReference } from './reference';
-import { type ImageRecord, type ImageStore, ImageStoreError, chainIdOf, checkDepth } from './store';
+import { type ImageRecord, type ImageStore, ImageStoreError, chainIdsOf, checkDepth, diffIdsOf } from './store';
 
 /** One message of Docker's pull progress stream (`/images/create`). */
 export interface JSONMessage {
@@ -90,19 +90,20 @@ export async function pullImage(store: ImageStore, reference: string, options: P
     emit({ status: `Pulling from ${ref.path}`, id: ref.digest ? ref.digest : wanted });
     const manifest = await client.getManifest(ref.path, wanted, options.platform);
     const configJson = await client.fetchBlobBuffer(ref.path, manifest.manifest.config, { maxBytes: 16 * 1024 * 1024 });
-    const config = JSON.parse(configJson.toString('utf8')) as { rootfs?: { diff_ids?: unknown } };
-    const diffIds = config.rootfs?.diff_ids;
-    if (!Array.isArray(diffIds) || !diffIds.every((d): d is string => typeof d === 'string' && /^sha256:[a-f0-9]{64}$/.test(d))) {
-      throw new ImageStoreError('invalid image config: rootfs.diff_ids must be sha256 digests', 'EINVAL');
+    let config: unknown;
+    try {
+      config = JSON.parse(configJson.toString('utf8'));
+    } catch (e) {
+      throw new ImageStoreError(`invalid image config: ${(e as Error).message}`, 'EINVAL');
     }
+    const diffIds = diffIdsOf(config);
     const layers = manifest.manifest.layers;
     if (diffIds.length !== layers.length) {
       throw new ImageStoreError(`invalid image: the config names ${diffIds.length} layers, the manifest ${layers.length}`, 'EINVAL');
     }
     checkDepth(layers.length);
 
-    const chain: string[] = [];
-    for (const diffId of diffIds) chain.push(chainIdOf(chain.length ? chain[chain.length - 1] : null, diffId));
+    const chain = chainIdsOf(diffIds);
     const missing = layers.map((_, i) => !store.getLayer(chain[i]));
     layers.forEach((layer, i) => emit({ status: missing[i] ? 'Pulling fs layer' : 'Already exists', id: shortDigest(layer.digest) }));
 

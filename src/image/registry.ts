@@ -143,7 +143,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export function isDigest(s: string): boolean {
+function isDigest(s: string): boolean {
   return DIGEST_RE.test(s);
 }
 

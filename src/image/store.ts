@@ -104,7 +104,19 @@ export function chainIdsOf(diffIds: readonly string[]): string[] {
 }
 
 const hexOf = (digest: string): string => digest.slice(digest.indexOf(':') + 1);
-const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+
+/**
+ * The DiffIDs an image config names, checked: load, pull and registerImage
+ * all refuse a config whose rootfs.diff_ids are not sha256 digests.
+ */
+export function diffIdsOf(config: unknown): string[] {
+  const diffIds = (config as { rootfs?: { diff_ids?: unknown } } | null)?.rootfs?.diff_ids ?? [];
+  if (!Array.isArray(diffIds) || !diffIds.every((d): d is string => typeof d === 'string' && DIGEST_RE.test(d))) {
+    throw new ImageStoreError('invalid image config: rootfs.diff_ids must be sha256 digests', 'EINVAL');
+  }
+  return diffIds;
+}
 const randomHex = (bytes = 32): string => randomBytes(bytes).toString('hex');
 const INCOMPLETE_PREFIX = 'incomplete-';
 
@@ -361,10 +373,7 @@ export class ImageStore {
       throw new ImageStoreError(`invalid image config: ${(e as Error).message}`, 'EINVAL');
     }
     if (typeof config !== 'object' || config === null) throw new ImageStoreError('invalid image config: not an object', 'EINVAL');
-    const diffIds = config.rootfs?.diff_ids ?? [];
-    if (!Array.isArray(diffIds) || !diffIds.every((d) => typeof d === 'string' && DIGEST_RE.test(d))) {
-      throw new ImageStoreError('invalid image config: rootfs.diff_ids must be sha256 digests', 'EINVAL');
-    }
+    const diffIds = diffIdsOf(config);
     checkDepth(diffIds.length);
     const chainIds = chainIdsOf(diffIds);
     const missing = chainIds.find((c) => !this.layers.has(c));

@@ -34,7 +34,7 @@ function isRawNativeError(e: unknown): e is RawNativeError {
 const errorDescriptions = util.getSystemErrorMap();
 
 /** Builds an error shaped like the ones node:fs rejects with. */
-export function systemError(errnoPositive: number, syscall: string, path?: string, dest?: string): NativeError {
+function systemError(errnoPositive: number, syscall: string, path?: string, dest?: string): NativeError {
   const errno = -Math.abs(errnoPositive);
   let code: string;
   try {
@@ -74,16 +74,9 @@ async function call<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-// mount(2) flags used by berth (linux/mount.h).
-export const MS_RDONLY = 0x1;
-export const MS_NOSUID = 0x2;
-export const MS_NODEV = 0x4;
+// mount(2) and umount2(2) flags used by berth (linux/mount.h).
 export const MS_REMOUNT = 0x20;
-export const MS_BIND = 0x1000;
-export const MS_PRIVATE = 0x40000;
 export const MNT_DETACH = 0x2;
-// fsmount(2) attribute flags.
-export const MOUNT_ATTR_RDONLY = 0x1;
 // File type bits for mknod.
 export const S_IFCHR = 0o020000;
 export const S_IFBLK = 0o060000;

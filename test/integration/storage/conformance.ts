@@ -300,6 +300,8 @@ export function graphDriverConformance(dut: DriverUnderTest): void {
       const leftovers = (await snapshotTree(reopened.home)).map((p) => p.slice(2)).filter((p) => dut.isDebris(p));
       expect(leftovers).toEqual([]);
       expect((await reopened.list()).sort()).toEqual(['ctr', 'ctr-init', ...ids].sort());
+      // A driver that has not read a layer yet still refuses to make it twice.
+      await expect(reopened.createReadWrite('ctr-init', ids[1])).rejects.toMatchObject({ code: 'EEXIST' });
       const view = await reopened.get('ctr');
       expect(readFileSync(path.join(view, 'layer-1'), 'utf8')).toBe('1');
       expect(existsSync(path.join(view, 'etc/hostname'))).toBe(true);
