@@ -12,6 +12,9 @@ import { type ImportOptions, type LoadedImage, importImage, loadImages } from '.
 import { type JSONMessage, type PullOptions, pullImage } from '../image/pull';
 import { ImageStore, type ImageRecord, type RemoveResult } from '../image/store';
 import { familiarString, parseReference } from '../image/reference';
+import { ContainersApi } from './containers';
+import { EventBus } from './events';
+import { VolumesApi } from './volumes';
 
 export const DEFAULT_ROOT = '/var/lib/berth';
 
@@ -66,6 +69,9 @@ export class EngineLockedError extends Error {
 
 export class Engine {
   readonly images: ImagesApi;
+  readonly containers: ContainersApi;
+  readonly volumes: VolumesApi;
+  readonly events = new EventBus();
 
   private constructor(
     readonly root: string,
@@ -74,6 +80,8 @@ export class Engine {
     private lockFd: number | null,
   ) {
     this.images = new ImagesApi(this);
+    this.containers = new ContainersApi();
+    this.volumes = new VolumesApi();
   }
 
   static async open(options: EngineOptions = {}): Promise<Engine> {
