@@ -22,7 +22,7 @@
 namespace berth {
 namespace {
 
-enum class OpKind { kMkdir, kFile, kSymlink, kMknod, kWrite, kChown, kChmod, kSetXattr, kRemove, kRename, kLink, kUtimes };
+enum class OpKind { kMkdir, kFile, kSymlink, kMknod, kWrite, kChown, kChmod, kSetXattr, kRemove, kRename, kLink, kUtimes, kFsync };
 
 struct Op {
   OpKind kind;
@@ -379,6 +379,14 @@ int Apply(Resolver& resolver, const Op& op) {
       if (utimensat(parent.get(), name, op.times, AT_SYMLINK_NOFOLLOW) != 0) ThrowErrno("utimensat", op.path);
       return kDone;
     }
+    case OpKind::kFsync: {
+      // A directory is fsynced after renames into it, so that they outlive a crash.
+      Fd parent = resolver.Parent(op, false);
+      Fd fd(openat(parent.get(), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      if (!fd.valid()) ThrowErrno("openat", op.path);
+      if (fsync(fd.get()) != 0) ThrowErrno("fsync", op.path);
+      return kDone;
+    }
     case OpKind::kRemove: {
       Fd parent;
       try {
@@ -414,6 +422,7 @@ Op ParseOp(Napi::Env env, const Napi::Object& obj) {
   else if (kind == "rename") op.kind = OpKind::kRename;
   else if (kind == "link") op.kind = OpKind::kLink;
   else if (kind == "utimes") op.kind = OpKind::kUtimes;
+  else if (kind == "fsync") op.kind = OpKind::kFsync;
   else throw Napi::TypeError::New(env, "unknown batch op '" + kind + "'");
   op.path = PropString(obj, "path");
   op.mode = static_cast<mode_t>(PropInt(obj, "mode", 0644));

@@ -60,6 +60,16 @@ export interface ImageConfigJson {
   history?: Array<Record<string, unknown>>;
 }
 
+/** A container's layers as layerdb/mounts/<container>/ records them. */
+export interface MountRecord {
+  /** The driver's id of the container's read-write layer. */
+  mountId: string;
+  /** The driver's id of its init layer. */
+  initId: string;
+  /** Chain ID of the image layer it stands on; '' for an image without layers. */
+  parent: string;
+}
+
 export interface ImageRecord {
   id: string;
   config: ImageConfigJson;
@@ -143,6 +153,8 @@ export class ImageStore {
   /** Familiar repository name -> familiar reference string -> image ID, as repositories.json. */
   private repositories: RepositoriesFile = { Repositories: {} };
   private readonly lock = new KeyedLock();
+  /** Containers' layers, by container ID (layerdb/mounts). */
+  private readonly mounts = new Map<string, MountRecord>();
 
   private constructor(
     readonly home: string,
@@ -199,11 +211,14 @@ export class ImageStore {
       this.images.set(`sha256:${hex}`, { config, chainIds });
       if (chainIds.length) this.addLayerRef(chainIds[chainIds.length - 1]);
     }
-    for (const mount of await fs.readdir(path.join(this.home, 'layerdb', 'mounts'))) {
-      const parent = await fs
-        .readFile(path.join(this.home, 'layerdb', 'mounts', mount, 'parent'), 'utf8')
-        .catch(() => '');
-      if (DIGEST_RE.test(parent.trim()) && this.layers.has(parent.trim())) this.addLayerRef(parent.trim());
+    for (const containerId of await fs.readdir(path.join(this.home, 'layerdb', 'mounts'))) {
+      const dir = path.join(this.home, 'layerdb', 'mounts', containerId);
+      const read = (f: string): Promise<string> => fs.readFile(path.join(dir, f), 'utf8').then((t) => t.trim(), () => '');
+      const record: MountRecord = { mountId: await read('mount-id'), initId: await read('init-id'), parent: await read('parent') };
+      // A parent that is gone (or a record torn by a crash) holds nothing.
+      if (!(DIGEST_RE.test(record.parent) && this.layers.has(record.parent))) record.parent = '';
+      if (record.parent) this.addLayerRef(record.parent);
+      this.mounts.set(containerId, record);
     }
     try {
       this.repositories = JSON.parse(await fs.readFile(path.join(this.home, 'repositories.json'), 'utf8')) as RepositoriesFile;
@@ -357,6 +372,55 @@ export class ImageStore {
   retainLayer(chainId: string): void {
     if (!this.layers.has(chainId)) throw new ImageStoreError(`layer ${chainId} does not exist`, 'ENOENT');
     this.addLayerRef(chainId);
+  }
+
+  // --- containers' layers -------------------------------------------------
+
+  /**
+   * Records a container's layers before the driver makes them, and takes a
+   * reference to the image layer below, so that neither a crash nor an rmi
+   * can leave the layers without a record or the record without its parent.
+   */
+  async createMount(containerId: string, record: MountRecord): Promise<void> {
+    if (this.mounts.has(containerId)) throw new ImageStoreError(`container ${containerId} already has layers`, 'EEXIST');
+    if (record.parent) this.retainLayer(record.parent);
+    this.mounts.set(containerId, record);
+    try {
+      await native.batch(path.join(this.home, 'layerdb', 'mounts'), [
+        { op: 'mkdir', path: containerId, mode: 0o755 },
+        { op: 'file', path: `${containerId}/mount-id`, mode: 0o644, data: record.mountId },
+        { op: 'file', path: `${containerId}/init-id`, mode: 0o644, data: record.initId },
+        { op: 'file', path: `${containerId}/parent`, mode: 0o644, data: record.parent },
+      ]);
+    } catch (e) {
+      await this.removeMount(containerId).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Forgets a container's layers (the caller removed them) and releases the image layer. */
+  async removeMount(containerId: string): Promise<void> {
+    const record = this.mounts.get(containerId);
+    await fs.rm(path.join(this.home, 'layerdb', 'mounts', containerId), { recursive: true, force: true });
+    if (!record) return;
+    this.mounts.delete(containerId);
+    if (!record.parent) return;
+    // The last reference deletes layers: that must not cross a load that is about to reuse them.
+    if ((this.layerRefs.get(record.parent) ?? 0) > 1) await this.releaseLayer(record.parent);
+    else await this.exclusive(() => this.releaseLayer(record.parent));
+  }
+
+  mount(containerId: string): MountRecord | undefined {
+    return this.mounts.get(containerId);
+  }
+
+  mountRecords(): ReadonlyMap<string, MountRecord> {
+    return this.mounts;
+  }
+
+  /** Driver ids of every image layer (containers' layers are in mountRecords). */
+  layerCacheIds(): Set<string> {
+    return new Set([...this.layers.values()].map((l) => l.cacheId));
   }
 
   // --- images ------------------------------------------------------------

@@ -27,7 +27,9 @@ export type BatchOp =
   /** A hardlink at `path` to the entry at `target`, both in the root. */
   | { op: 'link'; path: string; target: string; parents?: boolean; skipExisting?: boolean }
   /** Times as [seconds, nanoseconds]; an absent one is left as it is. Never follows a symlink. */
-  | { op: 'utimes'; path: string; atime?: [number, number]; mtime?: [number, number] };
+  | { op: 'utimes'; path: string; atime?: [number, number]; mtime?: [number, number] }
+  /** fsync(2) of a file or directory in the root (after renames into a directory, so they last). */
+  | { op: 'fsync'; path: string };
 
 /** 0: done, 1: the entry existed and was left alone, 2: nothing to remove. */
 export type RawOutcome = 0 | 1 | 2;
