@@ -96,7 +96,7 @@ function stringMapOrNull(value: unknown): StringMap | null {
   return out;
 }
 
-function isTrueFilterValue(value: string): boolean | undefined {
+function parseDanglingValue(value: string): boolean | undefined {
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
   return undefined;
@@ -193,7 +193,7 @@ export class LocalVolumes {
     for (const key of Object.keys(filters)) {
       if (!filterKeys.has(key)) throw invalidParameter(`Invalid filter '${key}'`);
     }
-    const danglingWanted = (filters.dangling ?? []).map(isTrueFilterValue);
+    const danglingWanted = (filters.dangling ?? []).map(parseDanglingValue);
     if (danglingWanted.includes(undefined)) {
       throw invalidParameter(`Invalid filter 'dangling=[${(filters.dangling ?? []).join(' ')}]'`);
     }
