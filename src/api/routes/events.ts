@@ -46,12 +46,7 @@ export function eventRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const wanted = (e: EngineEvent): boolean =>
       (sinceNs === undefined || e.timeNano >= sinceNs) && (untilNs === undefined || e.timeNano <= untilNs) && matchesEventFilters(e, filters);
 
-    // Hijacked so that the headers go out now: a client learns it is
-    // subscribed before the first event, as with dockerd.
-    reply.hijack();
     const raw = reply.raw;
-    raw.writeHead(200, { 'Content-Type': 'application/json' });
-    raw.flushHeaders();
     const send = (e: EngineEvent): void => {
       if (!raw.writableEnded && !raw.destroyed) raw.write(`${JSON.stringify(e)}\n`);
     };
@@ -66,6 +61,11 @@ export function eventRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (replaying) held.push(e);
       else send(e);
     });
+    // Hijacked so that the headers go out now, once subscribed: a client that
+    // has them knows it will see every later event, as with dockerd.
+    reply.hijack();
+    raw.writeHead(200, { 'Content-Type': 'application/json' });
+    raw.flushHeaders();
     let timer: NodeJS.Timeout | undefined;
     const finish = (): void => {
       if (!ctx.streams.delete(finish)) return;
