@@ -12,6 +12,10 @@ const benches: Record<string, Bench> = {
     summary: 'overlay2 create/mount/unmount at 1..127 layers, against a plain-syscall floor (root)',
     load: async () => (await import('./bench/storage')).main,
   },
+  create: {
+    summary: 'engine.containers.create p50/p90/p99 by image depth, with a volume copy, and with 10,000 containers (root)',
+    load: async () => (await import('./bench/create')).main,
+  },
   load: {
     summary: 'load and pull MB/s of a ~52 MB 7-layer image, beside dockerd if installed and tar -x (root)',
     load: async () => (await import('./bench/load')).main,

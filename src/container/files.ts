@@ -14,6 +14,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as native from '../native';
+import type { MountPoint } from '../volume/mountspec';
 import type { ContainerConfig, HostConfig, StringMap } from './types';
 
 export const CONFIG_FILE = 'config.v2.json';
@@ -22,18 +23,7 @@ const JOURNAL_FILE = 'create-journal';
 const REMOVING_PREFIX = '.removing-';
 
 /** A mount point as config.v2.json keeps it (Docker's MountPoints entries). */
-export interface StoredMountPoint {
-  Type: 'bind' | 'volume' | 'tmpfs';
-  Source: string;
-  Destination: string;
-  RW: boolean;
-  Name: string;
-  Driver: string;
-  Mode: string;
-  Relabel: string;
-  Propagation: string;
-  CopyData: boolean;
-  Spec: Record<string, unknown>;
+export interface StoredMountPoint extends MountPoint {
   /** Made for this container, removed with it by `rm -v`. */
   Anonymous?: boolean;
 }

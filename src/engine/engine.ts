@@ -12,6 +12,9 @@ import { type ImportOptions, type LoadedImage, importImage, loadImages } from '.
 import { type JSONMessage, type PullOptions, pullImage } from '../image/pull';
 import { ImageStore, type ImageRecord, type RemoveResult } from '../image/store';
 import { familiarString, parseReference } from '../image/reference';
+import { ContainerFiles } from '../container/files';
+import { LinkGraph } from '../links/graph';
+import { LocalVolumes } from '../volume/local';
 import { ContainersApi } from './containers';
 import { EventBus } from './events';
 import { VolumesApi } from './volumes';
@@ -77,11 +80,23 @@ export class Engine {
     readonly root: string,
     readonly driver: GraphDriver,
     readonly imageStore: ImageStore,
+    readonly volumeStore: LocalVolumes,
+    readonly linkGraph: LinkGraph,
     private lockFd: number | null,
+    onWarning: (message: string) => void,
   ) {
     this.images = new ImagesApi(this);
-    this.containers = new ContainersApi();
-    this.volumes = new VolumesApi();
+    this.containers = new ContainersApi({
+      root,
+      driver,
+      images: imageStore,
+      volumes: volumeStore,
+      links: linkGraph,
+      files: new ContainerFiles(root),
+      events: this.events,
+      onWarning,
+    });
+    this.volumes = new VolumesApi(volumeStore, this.events);
   }
 
   static async open(options: EngineOptions = {}): Promise<Engine> {
@@ -96,15 +111,23 @@ export class Engine {
       }
       throw e;
     }
+    let links: LinkGraph | undefined;
     try {
+      const onWarning = options.onWarning ?? (() => undefined);
       const driver = await openDriver(root, { storageDriver: options.storageDriver, onFallback: options.onWarning });
       const store = await ImageStore.open(root, driver);
       // Downloads and unpacked archives stay on the engine's filesystem; a
       // previous run's leftovers are garbage.
       await fs.rm(path.join(root, 'tmp'), { recursive: true, force: true });
       await fs.mkdir(path.join(root, 'tmp'), { mode: 0o700 });
-      return new Engine(root, driver, store, lockFd);
+      const volumes = await LocalVolumes.open(path.join(root, 'volumes'));
+      links = LinkGraph.open(path.join(root, 'linkgraph.db'));
+      await new ContainerFiles(root).init();
+      const engine = new Engine(root, driver, store, volumes, links, lockFd, onWarning);
+      await engine.containers.restore();
+      return engine;
     } catch (e) {
+      links?.close();
       closeSync(lockFd);
       throw e;
     }
@@ -117,7 +140,9 @@ export class Engine {
   /** Unmounts what the engine mounted and releases the root. */
   async close(): Promise<void> {
     if (this.lockFd === null) return;
+    await this.containers.unmountAll();
     await this.driver.cleanup();
+    this.linkGraph.close();
     closeSync(this.lockFd);
     this.lockFd = null;
   }
@@ -184,9 +209,11 @@ export class ImagesApi {
     await this.store.exclusive(() => this.store.tag(familiarString(parseReference(target)), image.id));
   }
 
-  /** `docker rmi`. `usedBy` lists containers on the image (the create pipeline supplies them). */
+  /** `docker rmi`: an image containers stand on is refused, or with `force` only untagged. */
   remove(reference: string, options: { force?: boolean; usedBy?: string[] } = {}): Promise<RemoveResult[]> {
-    return this.store.exclusive(() => this.store.remove(reference, options));
+    const image = this.store.resolve(reference);
+    const usedBy = [...new Set([...(options.usedBy ?? []), ...this.engine.containers.usersOfImage(image.id)])];
+    return this.store.exclusive(() => this.store.remove(reference, { ...options, usedBy }));
   }
 
   private toInspect(image: ImageRecord): ImageInspect {

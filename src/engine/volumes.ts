@@ -1,24 +1,38 @@
-// engine.volumes: `docker volume create|ls|inspect|rm`.
-// (Being written; the signatures are the contract the API and CLI build on.)
+// engine.volumes: `docker volume create|ls|inspect|rm`, over the local driver.
 import type { VolumeCreateRequest, VolumeInspect } from '../container/types';
-import { EngineError } from '../errors';
-
-const notYet = (): never => {
-  throw new EngineError('not implemented yet', 'EIO');
-};
+import type { LocalVolumes } from '../volume/local';
+import type { EventBus } from './events';
 
 export class VolumesApi {
-  async create(_request: VolumeCreateRequest = {}): Promise<VolumeInspect> {
-    return notYet();
+  constructor(
+    private readonly volumes: LocalVolumes,
+    private readonly events: EventBus,
+  ) {}
+
+  /** Creating a volume that exists returns it, as Docker does. */
+  async create(request: VolumeCreateRequest = {}): Promise<VolumeInspect> {
+    const { volume, created } = await this.volumes.create({
+      Name: request.Name || undefined,
+      Driver: request.Driver,
+      DriverOpts: request.DriverOpts,
+      Labels: request.Labels,
+    });
+    if (created) this.events.emit('volume', 'create', volume.Name, { driver: volume.Driver });
+    return volume;
   }
-  inspect(_name: string): VolumeInspect {
-    return notYet();
+
+  inspect(name: string): VolumeInspect {
+    return this.volumes.inspect(name);
   }
+
   /** Filters: `name`, `label`, `dangling`, `driver`. */
-  list(_filters: Record<string, string[]> = {}): { Volumes: VolumeInspect[]; Warnings: string[] } {
-    return notYet();
+  list(filters: Record<string, string[]> = {}): { Volumes: VolumeInspect[]; Warnings: string[] } {
+    return { Volumes: this.volumes.list(filters), Warnings: [] };
   }
-  async remove(_name: string, _options: { force?: boolean } = {}): Promise<void> {
-    return notYet();
+
+  async remove(name: string, options: { force?: boolean } = {}): Promise<void> {
+    const existed = this.volumes.get(name) !== undefined;
+    await this.volumes.remove(name, options);
+    if (existed) this.events.emit('volume', 'destroy', name, { driver: 'local' });
   }
 }
