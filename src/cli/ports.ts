@@ -143,34 +143,50 @@ export interface SummaryPort {
   Type: string;
 }
 
-/** The PORTS column: `0.0.0.0:8080->80/tcp, 443/tcp`, consecutive ports folded into ranges. */
+const joinHostPort = (ip: string, port: number): string => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+
+/**
+ * The PORTS column, as docker builds it: ports published on another host
+ * port are listed one by one at the end (`0.0.0.0:8080->80/tcp`); the others
+ * are folded into runs per address and protocol (`80-81/tcp`,
+ * `0.0.0.0:53->53/udp`).
+ */
 export function displayablePorts(ports: SummaryPort[]): string {
   const sorted = [...ports].sort(
     (a, b) =>
+      a.PrivatePort - b.PrivatePort ||
       (a.IP ?? '').localeCompare(b.IP ?? '') ||
-      a.Type.localeCompare(b.Type) ||
       (a.PublicPort ?? 0) - (b.PublicPort ?? 0) ||
-      a.PrivatePort - b.PrivatePort,
+      a.Type.localeCompare(b.Type),
   );
-  const groups: Array<{ key: string; first: SummaryPort; last: SummaryPort }> = [];
+  const runs = new Map<string, { first: number; last: number }>();
+  const closed: string[] = [];
+  const hostMappings: string[] = [];
+  const formRun = (key: string, first: number, last: number): string => {
+    const slash = key.lastIndexOf('/');
+    const ip = slash >= 0 ? key.slice(0, slash) : '';
+    const type = slash >= 0 ? key.slice(slash + 1) : key;
+    const range = first === last ? `${first}` : `${first}-${last}`;
+    return `${ip !== '' ? `${ip}:${range}->${range}` : range}/${type}`;
+  };
   for (const p of sorted) {
-    const key = `${p.IP ?? ''}/${p.Type}/${p.PublicPort === undefined ? 'private' : 'public'}`;
-    const previous = groups[groups.length - 1];
-    const follows =
-      previous !== undefined &&
-      previous.key === key &&
-      p.PrivatePort === previous.last.PrivatePort + 1 &&
-      (p.PublicPort === undefined || p.PublicPort === (previous.last.PublicPort ?? -2) + 1);
-    if (follows) previous.last = p;
-    else groups.push({ key, first: p, last: p });
+    if (p.IP && p.PublicPort !== p.PrivatePort) {
+      hostMappings.push(`${joinHostPort(p.IP, p.PublicPort ?? 0)}->${p.PrivatePort}/${p.Type}`);
+      continue;
+    }
+    const key = p.IP ? `${p.IP}/${p.Type}` : p.Type;
+    const run = runs.get(key);
+    if (run === undefined) {
+      runs.set(key, { first: p.PrivatePort, last: p.PrivatePort });
+    } else if (p.PrivatePort === run.last + 1) {
+      run.last = p.PrivatePort;
+    } else {
+      closed.push(formRun(key, run.first, run.last));
+      // A new run under the same key keeps the key's place among the open runs.
+      run.first = p.PrivatePort;
+      run.last = p.PrivatePort;
+    }
   }
-  const range = (a: number, b: number): string => (a === b ? `${a}` : `${a}-${b}`);
-  return groups
-    .map(({ first, last }) => {
-      const privatePart = `${range(first.PrivatePort, last.PrivatePort)}/${first.Type}`;
-      if (first.PublicPort === undefined) return privatePart;
-      const ip = first.IP ? (first.IP.includes(':') ? `[${first.IP}]:` : `${first.IP}:`) : '';
-      return `${ip}${range(first.PublicPort, last.PublicPort ?? first.PublicPort)}->${privatePart}`;
-    })
-    .join(', ');
+  const open = [...runs.entries()].map(([key, run]) => formRun(key, run.first, run.last));
+  return [...closed, ...open, ...hostMappings].join(', ');
 }
