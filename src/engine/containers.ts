@@ -128,6 +128,11 @@ export class ContainersApi {
     const verified: HostConfig = { ...decoded.hostConfig, RestartPolicy: { ...decoded.hostConfig.RestartPolicy, Name: restartName } };
     warnings.push(...verifyContainerSettings(decoded.config, verified, host));
     const hostConfig = adaptContainerSettings(verified, { apiVersion, host });
+    // `container:<name>` modes name the container by ID from here on, as Docker records them.
+    for (const key of ['NetworkMode', 'IpcMode', 'PidMode'] as const) {
+      const mode = hostConfig[key];
+      if (mode?.startsWith('container:')) hostConfig[key] = `container:${this.get(mode.slice('container:'.length)).json.ID}`;
+    }
 
     const image = this.lookupImage(decoded.config.Image, request.platform, warnings);
     checkDepth(image.chainIds.length);

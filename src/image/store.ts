@@ -14,6 +14,7 @@
 // renamed into place; its driver layer is marked incomplete first, so that a
 // crash leaves nothing that open() does not sweep.
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -213,8 +214,15 @@ export class ImageStore {
     }
     for (const containerId of await fs.readdir(path.join(this.home, 'layerdb', 'mounts'))) {
       const dir = path.join(this.home, 'layerdb', 'mounts', containerId);
-      const read = (f: string): Promise<string> => fs.readFile(path.join(dir, f), 'utf8').then((t) => t.trim(), () => '');
-      const record: MountRecord = { mountId: await read('mount-id'), initId: await read('init-id'), parent: await read('parent') };
+      // Synchronous: one record per container, read before anyone is served.
+      const read = (f: string): string => {
+        try {
+          return readFileSync(path.join(dir, f), 'utf8').trim();
+        } catch {
+          return '';
+        }
+      };
+      const record: MountRecord = { mountId: read('mount-id'), initId: read('init-id'), parent: read('parent') };
       // A parent that is gone (or a record torn by a crash) holds nothing.
       if (!(DIGEST_RE.test(record.parent) && this.layers.has(record.parent))) record.parent = '';
       if (record.parent) this.addLayerRef(record.parent);
