@@ -1,19 +1,18 @@
 // The quick-start demo: makes a real busybox image from the machine's
 // busybox-static (offline) as a `docker save` archive, loads it into an
-// engine, stacks a container's init and RW layers on it the way `docker
-// create` does, mounts the root filesystem, runs the image's busybox inside
-// it, shows what each layer holds, and cleans up.
+// engine, creates a container from it as `docker create` does, shows its
+// layers, init-layer files and persisted JSON, mounts its root filesystem,
+// runs the image's busybox inside it, and cleans up.
 //
 //   npm run demo [-- --root DIR --keep]
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, lstatSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../src/engine/engine';
-import { initLayerId, initLayerOps } from '../src/storage';
 import { readMounts } from '../src/storage/mountinfo';
 
 const BUSYBOX_CANDIDATES = ['/bin/busybox', '/usr/bin/busybox'];
@@ -82,8 +81,7 @@ async function main(): Promise<void> {
   const root = values.root ?? path.join(scratch, 'engine');
   const engine = await Engine.open({ root, onWarning: (why) => say(`note: ${why}`) });
   const driver = engine.driver;
-  const containerId = randomBytes(32).toString('hex');
-  const made: string[] = [];
+  let containerId: string | null = null;
   try {
     say(`engine root: ${root}`);
     say(`graph driver: ${driver.name} (${driver.status().map(([k, v]) => `${k}: ${v}`).join(', ')})`);
@@ -94,41 +92,52 @@ async function main(): Promise<void> {
     await engine.images.load(archive, { onMessage: (line) => say(line) });
     const image = engine.images.inspect('busybox:demo');
     say(`image ${image.Id} (${image.RootFS.Layers.length} layer, ${image.Size} bytes)`);
-    const top = engine.imageStore.resolve('busybox:demo').topLayer;
-    if (!top) throw new Error('the image has no layer');
 
-    // What `docker create` does to storage: <id>-init filled in one batch, then the RW layer.
-    const initId = initLayerId(containerId);
-    await driver.createReadWrite(initId, top.cacheId, { populate: initLayerOps() });
-    made.push(initId);
-    await driver.createReadWrite(containerId, initId);
-    made.push(containerId);
-    say(`container layer: ${containerId}`);
-    say(`  parent chain: ${containerId.slice(0, 12)} -> ${containerId.slice(0, 12)}-init -> ${top.cacheId.slice(0, 12)} (image layer ${top.chainId.slice(7, 19)})`);
+    // What `docker create --name demo -e GREETING=hello -v demo-data:/data busybox:demo` asks of the daemon.
+    const created = await engine.containers.create({
+      name: 'demo',
+      config: { Image: 'busybox:demo', Env: ['GREETING=hello'], Cmd: ['/bin/sh', '-c', 'cat /etc/motd'] },
+      hostConfig: { Binds: ['demo-data:/data'] },
+    });
+    containerId = created.Id;
+    const c = engine.containers.inspect(containerId);
+    say(`\ncontainer ${c.Name} ${c.Id} (warnings: ${created.Warnings.length ? created.Warnings.join('; ') : 'none'})`);
+    say(`  command: ${[c.Path, ...c.Args].join(' ')}   env: ${(c.Config.Env ?? []).join(' ')}`);
+    const data = c.GraphDriver.Data ?? {};
+    say(`  layers (${c.GraphDriver.Name}):`);
+    say(`    upper (read-write): ${data.UpperDir}`);
+    for (const lower of (data.LowerDir ?? '').split(':')) say(`    lower:              ${lower}`);
+    for (const m of c.Mounts) say(`  mount: ${m.Type} ${m.Name ?? m.Source} -> ${m.Destination} (${m.RW ? 'rw' : 'ro'})`);
+    say(`  nothing was mounted to create it: ${(await readMounts()).some((m) => m.mountPoint.startsWith(root)) ? 'no' : 'yes'}`);
 
-    const rootfs = await driver.get(containerId);
+    say('\ninit layer (its own diff):');
+    for (const line of listTree(data.LowerDir?.split(':')[0] ?? '')) say(`  ${line}`);
+    const dir = path.join(root, 'containers', containerId);
+    say(`\npersisted in ${dir}:`);
+    for (const name of readdirSync(dir).sort()) say(`  ${name}`);
+    const persisted = JSON.parse(readFileSync(path.join(dir, 'config.v2.json'), 'utf8')) as Record<string, unknown>;
+    say(`  config.v2.json: ${JSON.stringify({ ID: persisted.ID, Name: persisted.Name, Image: persisted.Image, Path: persisted.Path, Args: persisted.Args }, null, 0)}`);
+
+    const rootfs = await engine.containers.mount(containerId);
     try {
       const mount = (await readMounts()).find((m) => m.mountPoint === rootfs);
       say(`\nmounted root filesystem: ${rootfs}`);
       if (mount) say(`  ${mount.fsType}: ${mount.options}`);
-      say('\ninit layer (its own diff):');
-      for (const line of listTree(driver.diffPath(initId))) say(`  ${line}`);
       say("\nrunning the image's busybox inside the root filesystem (chroot):");
-      const out = execFileSync('chroot', [rootfs, '/bin/sh', '-c', 'ls /; cat /etc/motd /etc/hosts; ls -l /etc/mtab'], {
-        encoding: 'utf8',
-      });
+      const out = execFileSync('chroot', [rootfs, '/bin/sh', '-c', 'ls /; cat /etc/motd; ls -l /etc/mtab'], { encoding: 'utf8' });
       for (const line of out.trimEnd().split('\n')) say(`  | ${line}`);
       say(`\nhost's /etc/hostname unchanged: ${readFileSync('/etc/hostname', 'utf8').trim()}`);
     } finally {
-      await driver.put(containerId);
+      await engine.containers.unmount(containerId);
     }
   } finally {
     if (!values.keep) {
-      for (const id of made.reverse()) await driver.remove(id);
+      if (containerId) await engine.containers.remove(containerId, { v: true });
+      await engine.volumes.remove('demo-data').catch(() => undefined);
       await engine.images.remove('busybox:demo');
       await engine.close();
       await fs.rm(scratch, { recursive: true, force: true });
-      say('\ncleaned up: layers and image removed, nothing mounted');
+      say('\ncleaned up: container, volume and image removed, nothing mounted');
     } else {
       await engine.close();
       say(`\nkept under ${root}`);
