@@ -20,6 +20,10 @@ const benches: Record<string, Bench> = {
     summary: 'load and pull MB/s of a ~52 MB 7-layer image, beside dockerd if installed and tar -x (root)',
     load: async () => (await import('./bench/load')).main,
   },
+  api: {
+    summary: 'POST /containers/create latency and throughput over the socket, 1 and 32 clients, beside dockerd if installed (root)',
+    load: async () => (await import('./bench/api')).main,
+  },
 };
 
 function usage(): string {
