@@ -28,12 +28,14 @@ export class JsonMessageStream {
 
   write(message: unknown): void {
     const body = this.start();
-    if (!body.writableEnded) body.write(`${JSON.stringify(message)}${this.separator}`);
+    // A client that went away leaves a destroyed stream; the work goes on, unheard.
+    if (!body.writableEnded && !body.destroyed) body.write(`${JSON.stringify(message)}${this.separator}`);
   }
 
   /** Ends the answer (an empty 200 when nothing was said). */
   end(): void {
-    this.start().end();
+    const body = this.start();
+    if (!body.destroyed) body.end();
   }
 
   /**
@@ -44,6 +46,6 @@ export class JsonMessageStream {
     if (this.body === null) throw error;
     const message = error instanceof Error ? error.message : String(error);
     this.write({ errorDetail: { message }, error: message });
-    this.body.end();
+    if (!this.body.destroyed) this.body.end();
   }
 }

@@ -342,7 +342,11 @@ describe('containers', () => {
     expect((await inject({ url: '/containers/web/json' })).json().Name).toBe('/web');
     const res = await inject({ method: 'DELETE', url: '/containers/web?force=1&v=true&link=0' });
     expect(res.statusCode).toBe(204);
-    expect(fake.calls.remove).toEqual([{ id: 'web', options: { force: true, v: true, link: false } }]);
+    expect((await inject({ method: 'DELETE', url: '/v1.50/containers/app/db?link=1' })).statusCode).toBe(204);
+    expect(fake.calls.remove).toEqual([
+      { id: 'web', options: { force: true, v: true, link: false } },
+      { id: 'app/db', options: { force: false, v: false, link: true } },
+    ]);
     expect((await inject({ method: 'DELETE', url: '/containers/busy' })).statusCode).toBe(409);
   });
 });
@@ -400,6 +404,32 @@ describe('images', () => {
     expect(late.statusCode).toBe(200);
     const lines = late.body.split('\r\n').filter(Boolean).map((l) => JSON.parse(l));
     expect(lines[lines.length - 1]).toEqual({ errorDetail: { message: 'connection reset' }, error: 'connection reset' });
+  });
+
+  test('a client leaving mid-pull neither stops the daemon nor breaks the pull', async () => {
+    let carryOn!: () => void;
+    const resumed = new Promise<void>((r) => (carryOn = r));
+    let finished = false;
+    fake.behaviour.pull = async (_r, onProgress) => {
+      onProgress({ status: 'Pulling fs layer', id: 'abc' });
+      await resumed;
+      for (let i = 0; i < 100; i++) onProgress({ status: 'Downloading', id: 'abc', progressDetail: { current: i, total: 100 } });
+      finished = true;
+    };
+    await new Promise<void>((resolve) => {
+      const req = http.request({ socketPath: socket, method: 'POST', path: '/images/create?fromImage=busybox&tag=latest', agent: false }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', () => undefined);
+      req.on('close', () => resolve());
+      req.end();
+    });
+    carryOn();
+    while (!finished) await new Promise((r) => setImmediate(r));
+    expect((await inject({ url: '/_ping' })).body).toBe('OK');
   });
 
   test('create needs fromImage or fromSrc', async () => {

@@ -62,9 +62,12 @@ export function containerRoutes(app: FastifyInstance, { engine }: ApiContext): v
 
   app.get<{ Params: IdParams }>('/containers/:id/json', async (request, reply) => sendJson(reply, 200, engine.containers.inspect(request.params.id)));
 
-  app.delete<{ Params: IdParams }>('/containers/:id', async (request, reply) => {
+  // A wildcard: removing a link names it `parent/alias`, slash and all.
+  app.delete<{ Params: { '*': string } }>('/containers/*', async (request, reply) => {
+    const name = request.params['*'];
+    if (name === '') return sendJson(reply, 404, { message: 'page not found' });
     const query = request.query as RawQuery;
-    await engine.containers.remove(request.params.id, {
+    await engine.containers.remove(name, {
       force: queryBool(query, 'force'),
       v: queryBool(query, 'v'),
       link: queryBool(query, 'link'),

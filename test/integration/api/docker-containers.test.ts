@@ -74,6 +74,15 @@ describeCli('docker CLI: containers and volumes', () => {
     expect(c.Config.Cmd).toEqual(['echo', 'hi']);
   });
 
+  test('docker rm --link removes the link, not the container', async () => {
+    await d.dockerOk('create', '--name', 'client', '--link', 'web:cache', 'busybox');
+    expect((await inspect('client')).HostConfig.Links).toEqual(['/web:/client/cache']);
+    expect((await d.dockerOk('rm', '--link', '/client/cache')).trim()).toBe('/client/cache');
+    expect((await inspect('client')).HostConfig.Links ?? []).toEqual([]);
+    expect((await inspect('web')).Name).toBe('/web');
+    await d.dockerOk('rm', 'client');
+  });
+
   test('a clashing name is refused with Docker text', async () => {
     const r = await d.docker('create', '--name', 'web', 'busybox');
     expect(r.code).not.toBe(0);
