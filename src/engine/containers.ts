@@ -159,13 +159,15 @@ export class ContainersApi {
     try {
       await step('reserved');
       const dir = this.deps.files.dir(id);
+      // Armed first: a begin that fails after its mkdir leaves a directory. (The ID is
+      // 256 random bits, so the directory cannot be another create's.)
+      undo.push(() => this.deps.files.removeDir(dir));
       await this.deps.files.begin(id, {
         hostname: hostnameFile(config.Hostname, config.Domainname ?? ''),
         // Links' lines need the linked container's address, which it gets when it starts.
         hosts: hostsFile(hostConfig, []),
         resolvConf: resolvConfFile(hostConfig),
       });
-      undo.push(() => this.deps.files.removeDir(dir));
       await step('directory');
 
       const top = image.topLayer;
