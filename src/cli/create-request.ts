@@ -169,6 +169,9 @@ function namespaceModes(o: CreateOptions): void {
   if (!['', 'host', 'private'].includes(o.cgroupns ?? '')) throw new Error('--cgroupns: invalid CGROUP mode');
 }
 
+/** docker's client sends these lists as null when no flag filled them. */
+const nullIfEmpty = (list: string[]): string[] | null => (list.length === 0 ? null : list);
+
 function keyValueMap(entries: string[], what: string): Record<string, string> {
   const map: Record<string, string> = {};
   for (const entry of entries) {
@@ -214,7 +217,8 @@ export function buildCreateRequest(image: string, command: string[], o: CreateOp
     ExposedPorts: exposedPorts,
     Tty: o.tty === true,
     OpenStdin: o.interactive === true,
-    StdinOnce: false,
+    // docker create -i: the stdin of the first attach is the container's, and closes with it.
+    StdinOnce: o.interactive === true,
     Env: buildEnv(envFiles, o.env, ctx.env),
     Cmd: command.length > 0 ? command : null,
     Image: image,
@@ -228,29 +232,29 @@ export function buildCreateRequest(image: string, command: string[], o: CreateOp
 
   const network = o.network ?? 'default';
   const hostConfig: HostConfig = {
-    Binds: binds,
+    Binds: nullIfEmpty(binds),
     ContainerIDFile: o.cidfile ?? '',
     NetworkMode: network,
     PortBindings: portBindings,
     RestartPolicy: parseRestartPolicy(o.restart ?? ''),
     AutoRemove: o.rm === true,
-    VolumesFrom: o.volumesFrom,
-    CapAdd: normalizeCapabilities(o.capAdd),
-    CapDrop: normalizeCapabilities(o.capDrop),
+    VolumesFrom: nullIfEmpty(o.volumesFrom),
+    CapAdd: nullIfEmpty(normalizeCapabilities(o.capAdd)),
+    CapDrop: nullIfEmpty(normalizeCapabilities(o.capDrop)),
     CgroupnsMode: o.cgroupns ?? '',
     Dns: o.dns.map(validateIpAddress),
     DnsOptions: o.dnsOption,
     DnsSearch: o.dnsSearch,
-    ExtraHosts: o.addHost.map(validateExtraHost),
-    GroupAdd: o.groupAdd,
+    ExtraHosts: nullIfEmpty(o.addHost.map(validateExtraHost)),
+    GroupAdd: nullIfEmpty(o.groupAdd),
     IpcMode: o.ipc ?? '',
-    Links: o.link.map(validateLink),
+    Links: nullIfEmpty(o.link.map(validateLink)),
     OomScoreAdj: o.oomScoreAdj ?? 0,
     PidMode: o.pid ?? '',
     Privileged: o.privileged === true,
     PublishAllPorts: o.publishAll === true,
     ReadonlyRootfs: o.readOnly === true,
-    SecurityOpt: securityOptions(o.securityOpt, ctx.readFile),
+    SecurityOpt: nullIfEmpty(securityOptions(o.securityOpt, ctx.readFile)),
     Tmpfs: tmpfs,
     UTSMode: o.uts ?? '',
     UsernsMode: o.userns ?? '',

@@ -41,10 +41,19 @@ export function parseKeyValueFile(content: string, lookup?: (name: string) => st
   return out;
 }
 
-/** Config.Env from `--env-file` contents (in order) and then `-e` values. */
+/**
+ * Config.Env from `--env-file` contents (in order) and then `-e` values. The
+ * docker client keeps one `-e` per name (the last given); so does berth, in
+ * the order the names first appeared.
+ */
 export function buildEnv(envFiles: string[], envFlags: string[], env: Environment): string[] {
   const fromFiles = envFiles.flatMap((content) => parseKeyValueFile(content, (name) => env[name]));
-  return [...fromFiles, ...envFlags.map((v) => expandEnvFlag(v, env))];
+  const byName = new Map<string, string>();
+  for (const value of envFlags.map((v) => expandEnvFlag(v, env))) {
+    const eq = value.indexOf('=');
+    byName.set(eq < 0 ? value : value.slice(0, eq), value);
+  }
+  return [...fromFiles, ...byName.values()];
 }
 
 /** `-l` values must name a key. */

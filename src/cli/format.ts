@@ -39,16 +39,62 @@ class TypedNull {
   }
 }
 
-// Docker API fields that are maps, and those that are pointers to scalars;
-// every other null field is a slice (Cmd, Env, Binds, Links, ...).
+// Docker API fields that are maps, and those that are pointers; every other
+// null field is a slice (Cmd, Env, Binds, Links, ...). Other objects whose
+// keys are all capitalized are Go structs, printed `{v1 v2}` as docker
+// prints its typed inspect data. (`Config` is a struct at the top of an
+// inspect and a map in LogConfig.)
 const MAP_FIELDS = new Set([
   'Labels', 'Volumes', 'ExposedPorts', 'PortBindings', 'Tmpfs', 'Sysctls', 'StorageOpt', 'Options', 'DriverOpts',
-  'Annotations', 'Data', 'Config', 'Ports', 'Networks', 'EndpointsConfig', 'Status', 'UsageData', 'Attributes',
+  'Annotations', 'Data', 'Config', 'Ports', 'Networks', 'EndpointsConfig', 'Status', 'Attributes',
 ]);
 const POINTER_FIELDS = new Set([
   'MemorySwappiness', 'OomKillDisable', 'PidsLimit', 'Init', 'StopTimeout', 'Healthcheck', 'IPAMConfig',
-  'BindOptions', 'VolumeOptions', 'TmpfsOptions', 'Health',
+  'BindOptions', 'VolumeOptions', 'TmpfsOptions', 'Health', 'Platform', 'UsageData',
 ]);
+
+/**
+ * Structs people print whole, with every field in Go's order and its zero
+ * value, since the JSON may leave some out (`{{.State}}`, `{{.Mounts}}`).
+ * `guard` tells a struct from another of the same field name
+ * (HostConfig.Mounts holds mount specs, not mount points).
+ */
+const STRUCTS: Record<string, { guard?: string; fields: Array<[string, unknown]> }> = {
+  State: {
+    fields: [
+      ['Status', ''], ['Running', false], ['Paused', false], ['Restarting', false], ['OOMKilled', false], ['Dead', false],
+      ['Pid', 0], ['ExitCode', 0], ['Error', ''], ['StartedAt', ''], ['FinishedAt', ''], ['Health', null],
+    ],
+  },
+  Mounts: {
+    guard: 'Destination',
+    fields: [['Type', ''], ['Name', ''], ['Source', ''], ['Destination', ''], ['Driver', ''], ['Mode', ''], ['RW', false], ['Propagation', '']],
+  },
+};
+
+function structFields(value: Record<string, unknown>, field: string | undefined): Array<[string, unknown]> {
+  const known = field !== undefined ? STRUCTS[field] : undefined;
+  if (known !== undefined && (known.guard === undefined || known.guard in value)) {
+    return known.fields.map(([k, zero]) => [k, k in value ? value[k] : zero]);
+  }
+  return Object.entries(value);
+}
+
+/** The field each object was read from, which decides how it prints. */
+const fieldOfValue = new WeakMap<object, string>();
+
+function remember<T>(value: T, field: string): T {
+  if (typeof value === 'object' && value !== null) fieldOfValue.set(value, field);
+  return value;
+}
+
+function printsAsStruct(value: Record<string, unknown>, field: string | undefined): boolean {
+  const keys = Object.keys(value);
+  const capitalized = keys.every((k) => /^[A-Z]/.test(k));
+  if (field === 'Config') return keys.length > 0 && capitalized;
+  if (field !== undefined && MAP_FIELDS.has(field)) return false;
+  return capitalized;
+}
 
 function nullFor(field: string): TypedNull {
   return new TypedNull(MAP_FIELDS.has(field) ? 'map' : POINTER_FIELDS.has(field) ? 'pointer' : 'slice');
@@ -61,18 +107,21 @@ type Fn = (...args: unknown[]) => unknown;
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Shown) && !(v instanceof TypedNull);
 
-/** Go's `%v`. */
-export function goString(value: unknown): string {
+/** Go's `%v`; `field` is the name the value was read under, when it is not remembered. */
+export function goString(value: unknown, field?: string): string {
   if (value === undefined) return '<no value>';
-  if (value === null) return '<nil>';
+  if (value === null) return field === undefined ? '<nil>' : goString(nullFor(field));
   if (value instanceof Shown) return value.text;
   if (value instanceof TypedNull) return value.kind === 'slice' ? '[]' : value.kind === 'map' ? 'map[]' : '<nil>';
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  if (Array.isArray(value)) return `[${value.map(goString).join(' ')}]`;
+  const name = field ?? fieldOfValue.get(value as object);
+  // Elements print as the slice's field would print one of them.
+  if (Array.isArray(value)) return `[${value.map((v) => goString(v, name)).join(' ')}]`;
   if (isRecord(value)) {
+    if (printsAsStruct(value, name)) return `{${structFields(value, name).map(([k, v]) => goString(v, k)).join(' ')}}`;
     const keys = Object.keys(value).sort();
-    return `map[${keys.map((k) => `${k}:${goString(value[k])}`).join(' ')}]`;
+    return `map[${keys.map((k) => `${k}:${goString(value[k], k)}`).join(' ')}]`;
   }
   return String(value);
 }
@@ -160,7 +209,7 @@ function indexInto(collection: unknown, keys: unknown[]): unknown {
       if (k < 0 || k >= data.length) throw new TemplateError(`template: error calling index: index out of range: ${k}`);
       current = data[k];
     } else if (isRecord(data)) {
-      current = Object.prototype.hasOwnProperty.call(data, String(k)) ? data[String(k)] : undefined;
+      current = Object.prototype.hasOwnProperty.call(data, String(k)) ? remember(data[String(k)], String(k)) : undefined;
     } else if (data === null || data === undefined) {
       current = undefined;
     } else {
@@ -176,7 +225,7 @@ const FUNCTIONS: Record<string, Fn> = {
     const data = dataOf(list);
     if (typeof data === 'string') return data;
     if (!Array.isArray(data)) throw new TemplateError(`template: error calling join: wrong type for value; expected []string; got ${typeName(list)}`);
-    return data.map(goString).join(asText(sep, 'join'));
+    return data.map((v) => goString(v)).join(asText(sep, 'join'));
   },
   split: (s, sep) => asText(s, 'split').split(asText(sep, 'split')),
   upper: (s) => asText(s, 'upper').toUpperCase(),
@@ -204,7 +253,7 @@ const FUNCTIONS: Record<string, Fn> = {
     throw new TemplateError(`template: error calling len: len of type ${typeName(v)}`);
   },
   print: (...args) => sprint(args),
-  println: (...args) => `${args.map(goString).join(' ')}\n`,
+  println: (...args) => `${args.map((v) => goString(v)).join(' ')}\n`,
   printf: (format, ...args) => sprintf(asText(format, 'printf'), args),
   eq: (a, ...bs) => bs.some((b) => dataOf(a) === dataOf(b) || (a instanceof Shown && a.text === dataOf(b))),
   ne: (a, b) => dataOf(a) !== dataOf(b),
@@ -547,7 +596,7 @@ function field(value: unknown, name: string, args: unknown[], isLast: boolean): 
   }
   if (isLast && args.length > 0) throw new TemplateError(`template: ${name} is not a method but has arguments`);
   if (!(name in data)) return undefined;
-  return target === null ? nullFor(name) : target;
+  return target === null ? nullFor(name) : remember(target, name);
 }
 
 function operandValue(operand: Operand, scope: Scope, args: unknown[] = []): unknown {

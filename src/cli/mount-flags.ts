@@ -131,7 +131,8 @@ const BARE_KEYS = new Set(['readonly', 'ro', 'volume-nocopy', 'bind-nonrecursive
 export function parseMountFlag(value: string, cwd: string): MountSpec {
   const mount: MountSpec = { Type: 'volume' };
   const bind = (): NonNullable<MountSpec['BindOptions']> => (mount.BindOptions ??= {});
-  const volume = (): NonNullable<MountSpec['VolumeOptions']> => (mount.VolumeOptions ??= {});
+  // As docker's client makes them: any volume option brings an empty driver config along.
+  const volume = (): NonNullable<MountSpec['VolumeOptions']> => (mount.VolumeOptions ??= { DriverConfig: {} });
   const tmpfs = (): NonNullable<MountSpec['TmpfsOptions']> => (mount.TmpfsOptions ??= {});
   let recursive: string | undefined;
 

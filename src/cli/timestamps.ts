@@ -57,9 +57,11 @@ const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
 /** `2006-01-02T15:04:05.000000000Z07:00` in local time, as `docker events` prints event times. */
 export function formatEventTime(timeNano: number): string {
-  const seconds = Math.floor(timeNano / 1e9);
+  // The decimal digits the daemon sent, not the nearest double: timeNano is past 2^53.
+  const digits = String(Math.trunc(timeNano)).padStart(10, '0');
+  const seconds = Number(digits.slice(0, -9));
   const d = new Date(seconds * 1000);
-  const nanos = Math.min(999_999_999, Math.max(0, Math.round(timeNano - seconds * 1e9)));
+  const nanos = Number(digits.slice(-9));
   const offset = -d.getTimezoneOffset();
   const zone = offset === 0 ? 'Z' : `${offset > 0 ? '+' : '-'}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(nanos, 9)}${zone}`;

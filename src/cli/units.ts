@@ -54,15 +54,15 @@ export function goFormatG(value: number, precision: number): string {
 
 const DECIMAL_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
 
-/** Docker's table sizes: decimal units, three significant digits (`1.98MB`, `4.1kB`, `0B`). */
-export function humanSize(bytes: number): string {
+/** Docker's table sizes: decimal units, three significant digits by default (`1.98MB`, `4.1kB`, `0B`). */
+export function humanSize(bytes: number, precision = 3): string {
   let size = bytes;
   let unit = 0;
   while (size >= 1000 && unit < DECIMAL_UNITS.length - 1) {
     size /= 1000;
     unit++;
   }
-  return `${goFormatG(size, 3)}${DECIMAL_UNITS[unit]}`;
+  return `${goFormatG(size, precision)}${DECIMAL_UNITS[unit]}`;
 }
 
 /** Docker's coarse durations: "Less than a second", "About a minute", "2 hours", "3 weeks". */

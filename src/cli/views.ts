@@ -96,6 +96,8 @@ export function containerView(options: ViewOptions): ListingView<ContainerSummar
           Mounts: new Shown(mounts.join(','), mounts),
           Names: new Shown(names.join(','), names),
           Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort().join(','),
+          // docker 28 prints the platform only when the daemon reports one; berth's never does.
+          Platform: null,
           Ports: displayablePorts(c.Ports ?? []),
           RunningFor: timeAgo(c.Created, now),
           Size: humanSize(0),
@@ -180,7 +182,7 @@ export function imageView(options: ViewOptions & { digests: boolean }): ListingV
       return {
         Containers: image.Containers < 0 ? 'N/A' : String(image.Containers),
         CreatedAt: formatGoTime(image.Created),
-        CreatedSince: image.Created > 0 ? timeAgo(image.Created, now) : 'N/A',
+        CreatedSince: timeAgo(image.Created, now),
         Digest: digest,
         ID: trunc ? truncateId(image.Id) : image.Id,
         Repository: repository,
@@ -188,7 +190,8 @@ export function imageView(options: ViewOptions & { digests: boolean }): ListingV
         Size: humanSize(image.Size),
         Tag: tag,
         UniqueSize: image.SharedSize < 0 ? 'N/A' : humanSize(image.Size - image.SharedSize),
-        VirtualSize: humanSize(image.Size),
+        // docker prints this one with four digits, unlike SIZE.
+        VirtualSize: humanSize(image.Size, 4),
       };
     },
   };

@@ -47,7 +47,7 @@ describe('ps', () => {
     expect(backend.calls[backend.calls.length - 1].args[0]).toEqual({ all: true, limit: 2, filters: { label: ['a=b', 'l1'], status: ['created'] } });
     const json = (await runWith(backend, ['ps', '--format', 'json'])).stdout;
     expect(Object.keys(JSON.parse(json) as object)).toEqual([
-      'Command', 'CreatedAt', 'ID', 'Image', 'Labels', 'LocalVolumes', 'Mounts', 'Names', 'Networks', 'Ports', 'RunningFor', 'Size', 'State', 'Status',
+      'Command', 'CreatedAt', 'ID', 'Image', 'Labels', 'LocalVolumes', 'Mounts', 'Names', 'Networks', 'Platform', 'Ports', 'RunningFor', 'Size', 'State', 'Status',
     ]);
     expect(JSON.parse(json)).toMatchObject({ ID: 'a2a29bd6f1ef', Names: 'refc', LocalVolumes: '2', State: 'created', Status: 'Created' });
     expect((await runWith(backend, ['ps', '--format', 'table {{.ID}}\\t{{.Status}}'])).stdout).toBe('CONTAINER ID   STATUS\na2a29bd6f1ef   Created\n');
@@ -151,7 +151,7 @@ describe('inspect', () => {
     expect(await run('{{.State.Status}}')).toBe('created\n');
     expect(await run('{{.HostConfig.Binds}}')).toBe('[/tmp:/host:ro named1:/named]\n');
     expect(await run('{{json .Mounts}}')).toBe(`${JSON.stringify(dockerInspect.Mounts)}\n`);
-    expect(await run('json')).toBe(`${JSON.stringify(dockerInspect).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')}\n`);
+    expect(await run('json')).toBe(`${JSON.stringify([dockerInspect]).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')}\n`);
   });
 });
 

@@ -41,13 +41,20 @@ describe('create flags → request', () => {
       Labels: {},
     });
     expect(request.hostConfig).toMatchObject({
-      Binds: [],
+      // null, not [], as the docker client sends them when no flag filled them.
+      Binds: null,
+      Links: null,
+      VolumesFrom: null,
+      GroupAdd: null,
+      CapAdd: null,
+      CapDrop: null,
+      ExtraHosts: null,
+      SecurityOpt: null,
       NetworkMode: 'default',
       RestartPolicy: {},
       Memory: 0,
       NanoCpus: 0,
       Mounts: [],
-      CapAdd: [],
     });
     expect(request.hostConfig).not.toHaveProperty('Init');
     expect(request.hostConfig).not.toHaveProperty('MemorySwappiness');
@@ -65,12 +72,13 @@ describe('create flags → request', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-create-'));
     try {
       fs.writeFileSync(path.join(dir, 'app.env'), '\ufeff# comment\n\n  FROM_FILE=1\nPASSED\nMISSING\nSPACED= keeps spaces \n');
-      const { backend, code } = await create(['--env-file', 'app.env', '-e', 'A=1', '--env', 'HOME_DIR', '-e', 'UNSET', 'busybox'], {
+      const { backend, code } = await create(['--env-file', 'app.env', '-e', 'A=1', '--env', 'HOME_DIR', '-e', 'UNSET', '-e', 'A=2', 'busybox'], {
         cwd: dir,
         env: { HOME_DIR: '/home/x', PASSED: 'p' },
       });
       expect(code).toBe(0);
-      expect(backend.lastCreate().config?.Env).toEqual(['FROM_FILE=1', 'PASSED=p', 'SPACED= keeps spaces ', 'A=1', 'HOME_DIR=/home/x', 'UNSET']);
+      // One -e per name, the last value in the first one's place.
+      expect(backend.lastCreate().config?.Env).toEqual(['FROM_FILE=1', 'PASSED=p', 'SPACED= keeps spaces ', 'A=2', 'HOME_DIR=/home/x', 'UNSET']);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -118,7 +126,7 @@ describe('create flags → request', () => {
     expect(request.hostConfig?.Binds).toEqual(['/host:/in:ro', '/work/dir/rel:/rel', 'named:/named:nocopy']);
     expect(request.hostConfig?.Mounts).toEqual([
       { Type: 'bind', Source: '/work/dir/src', Target: '/app', ReadOnly: true },
-      { Type: 'volume', Source: 'vol', Target: '/vol', VolumeOptions: { Labels: { a: 'b' }, NoCopy: true } },
+      { Type: 'volume', Source: 'vol', Target: '/vol', VolumeOptions: { DriverConfig: {}, Labels: { a: 'b' }, NoCopy: true } },
       { Type: 'tmpfs', Target: '/scratch', TmpfsOptions: { SizeBytes: 64 * 1024 * 1024, Mode: 0o1770 } },
     ]);
     expect(request.hostConfig?.VolumesFrom).toEqual(['other:ro']);
@@ -144,7 +152,7 @@ describe('create flags → request', () => {
     const { config, hostConfig } = backend.lastCreate();
     expect(config).toMatchObject({
       WorkingDir: '/work', User: '1000:1000', Hostname: 'box', Domainname: 'example.org', StopSignal: 'SIGKILL', StopTimeout: 5,
-      Tty: true, OpenStdin: true, AttachStdin: true, StdinOnce: false,
+      Tty: true, OpenStdin: true, AttachStdin: true, StdinOnce: true,
     });
     expect(hostConfig).toMatchObject({
       GroupAdd: ['audio'], IpcMode: 'private', PidMode: 'host', UTSMode: 'host', UsernsMode: 'host', CgroupnsMode: 'private',

@@ -1,7 +1,7 @@
 // `--format`: the Go template subset, Go's printing of values, docker's
 // template functions, tables and json lines.
 import { Shown, TemplateError, checkFormat, compileTemplate, goJson, goString } from '../../src/cli/format';
-import { renderListing, withMethods } from '../../src/cli/listing';
+import { naturalCompare, renderListing, withMethods } from '../../src/cli/listing';
 import { alignColumns } from '../../src/cli/table';
 
 const render = (template: string, data: unknown): string => compileTemplate(template).render(data);
@@ -30,9 +30,14 @@ describe('templates', () => {
     expect(render('{{.State.Status}} {{.State.Running}} {{.State.Pid}}', inspect)).toBe('created false 0');
     expect(render('{{.Config.Env}}', inspect)).toBe('[PATH=/bin A=1]');
     expect(render('{{.Config.Labels}}', inspect)).toBe('map[b:2 com.example.team:storage]');
-    expect(render('{{.Mounts}}', inspect)).toBe(
-      '[map[Destination:/data Name:v1 RW:true Source:/var/lib/berth/volumes/v1/_data Type:volume] map[Destination:/in RW:false Source:/host Type:bind]]',
+    // Objects of capitalized fields are Go structs: `{v1 v2}`, as docker prints its typed data.
+    expect(render('{{.Mounts}}', inspect)).toBe('[{volume v1 /var/lib/berth/volumes/v1/_data /data   true } {bind  /host /in   false }]');
+    expect(render('{{.HostConfig.PortBindings}}', { HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }] } } })).toBe(
+      'map[80/tcp:[{ 8080}]]',
     );
+    expect(render('{{.Config.Labels}} {{.LogConfig.Config}}', { Config: { Labels: { Upper: 'x' } }, LogConfig: { Config: {} } })).toBe('map[Upper:x] map[]');
+    expect(render('{{.State}}', { State: { Status: 'created', Pid: 7 } })).toBe('{created false false false false false 7 0    <nil>}');
+    expect(render('{{.Other}}', { Other: { B: 1, A: null } })).toBe('{1 []}');
     expect(render('{{.}}', { a: 1.5, b: 1700000000 })).toBe('map[a:1.5 b:1700000000]');
   });
 
@@ -124,6 +129,11 @@ describe('listings', () => {
     expect(renderListing(rows, '{{.Name}}:{{.ID}}', view)).toBe('short:1\na-much-longer-name:22\n');
     expect(renderListing(rows, 'json', view)).toBe('{"ID":"1","Name":"short","Size":"1B"}\n{"ID":"22","Name":"a-much-longer-name","Size":"1B"}\n');
     expect(renderListing([], 'table {{.ID}}', view)).toBe('ID\n');
+  });
+
+  test('names sort naturally, as docker sorts volumes: digit runs as numbers, before letters', () => {
+    const names = ['vol1', '40b1', 'named', '366e', '1ae0', 'vol10', 'vol2', 'vol02', 'a', '9'];
+    expect([...names].sort(naturalCompare)).toEqual(['1ae0', '9', '40b1', '366e', 'a', 'named', 'vol1', 'vol2', 'vol02', 'vol10']);
   });
 
   test('alignColumns pads every tab-terminated cell of a column alike', () => {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { EngineEvent } from '../../container/types';
 import type { CommandContext } from '../context';
 import { UsageError } from '../errors';
-import { compileTemplate, parseFormatOption } from '../format';
+import { compileTemplate, goJson, parseFormatOption } from '../format';
 import { formatEventTime, toApiTimestamp } from '../timestamps';
 import { filterArg } from './option-parsers';
 
@@ -42,7 +42,7 @@ export function registerEvents(program: Command, ctx: CommandContext): void {
         const request = parseFormatOption(flags.format);
         const template = request.kind === 'template' || request.kind === 'table' ? compileTemplate(request.template) : undefined;
         const print = (event: EngineEvent): void => {
-          if (request.kind === 'json') ctx.out(`${JSON.stringify(event)}\n`);
+          if (request.kind === 'json') ctx.out(`${goJson(event)}\n`);
           else if (template) ctx.out(`${template.render(event)}\n`);
           else ctx.out(`${formatEventLine(event)}\n`);
         };

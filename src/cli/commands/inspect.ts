@@ -37,7 +37,7 @@ async function inspectAny(backend: Backend, name: string): Promise<unknown> {
 export function renderInspect(objects: unknown[], format: string | undefined): string {
   const request = parseFormatOption(format);
   if (request.kind === 'default') return `${goJson(objects, '    ')}\n`;
-  if (request.kind === 'json') return objects.map((o) => `${goJson(o)}\n`).join('');
+  if (request.kind === 'json') return `${goJson(objects)}\n`;
   const template = compileTemplate(request.template);
   return objects.map((o) => `${template.render(o)}\n`).join('');
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { CommandContext } from '../context';
 import { UsageError } from '../errors';
 import { checkFormat } from '../format';
-import { renderListing } from '../listing';
+import { naturalCompare, renderListing } from '../listing';
 import { volumeView } from '../views';
 import { registerInspect } from './inspect';
 import { collect, filterArg } from './option-parsers';
@@ -62,7 +62,7 @@ export function registerVolumeCommands(program: Command, ctx: CommandContext): v
         checkFormat(flags.format);
         const backend = await ctx.backend();
         const { Volumes, Warnings } = await backend.listVolumes(flags.filter ?? {});
-        const sorted = [...Volumes].sort((a, b) => a.Name.localeCompare(b.Name));
+        const sorted = [...Volumes].sort((a, b) => naturalCompare(a.Name, b.Name));
         ctx.out(renderListing(sorted, flags.quiet ? '{{.Name}}' : flags.format, volumeView()));
         for (const w of Warnings) ctx.err(`WARNING: ${w}\n`);
       }),
