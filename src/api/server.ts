@@ -7,6 +7,7 @@ import type { IncomingMessage, RequestListener } from 'node:http';
 import * as http from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Engine } from '../engine/engine';
+import { JSON_BODY_LIMIT } from './body';
 import { toHttpFailure } from './http-errors';
 import { containerRoutes } from './routes/containers';
 import { eventRoutes } from './routes/events';
@@ -81,7 +82,7 @@ export async function buildApiServer(engine: Engine, options: ApiServerOptions):
     },
     exposeHeadRoutes: false,
     // Bodies are read by the routes that take one (see body.ts); this only bounds fastify's own use.
-    bodyLimit: 4 * 1024 * 1024,
+    bodyLimit: JSON_BODY_LIMIT,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
     return503OnClosing: true,
     frameworkErrors: (error, request, reply) => {

@@ -2,7 +2,7 @@
 // version, info, and the image commands, pull from a private registry included.
 import { describeAsRoot, mountPointsUnder } from '../../support/temp-root';
 import { DOCKER_BIN, startTestDaemon, type TestDaemon } from '../../support/daemon';
-import { registrySkipReason, startRegistry, type TestRegistry } from '../../support/registry';
+import { pushOciLayout, registrySkipReason, startRegistry, type TestRegistry } from '../../support/registry';
 import { type BusyboxImage, pushBusybox, writeBusybox } from './fixtures';
 import { existsSync } from 'node:fs';
 
@@ -140,5 +140,46 @@ describePull('docker CLI: pull from a private registry', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/nope/);
     expect((await d.docker('image', 'inspect', `${registry.host}/test/busybox:nope`)).code).not.toBe(0);
+  });
+});
+
+describePull('pull with X-Registry-Auth', () => {
+  const creds = { user: 'alice', password: 's3cret:with-colon' };
+  let d: TestDaemon;
+  let registry: TestRegistry;
+  let reference: string;
+
+  beforeAll(async () => {
+    d = await startTestDaemon();
+    registry = await startRegistry({ htpasswd: creds });
+    const busybox = await writeBusybox(d.dir);
+    await pushOciLayout(busybox.layout, registry.host, 'private/busybox:1', creds);
+    reference = `${registry.host}/private/busybox`;
+  });
+  afterAll(async () => {
+    await registry?.stop();
+    await d?.stop();
+  });
+
+  const pull = (auth?: Record<string, string>) =>
+    d.request(`/images/create?fromImage=${encodeURIComponent(reference)}&tag=1`, {
+      method: 'POST',
+      headers: auth ? { 'X-Registry-Auth': Buffer.from(JSON.stringify(auth)).toString('base64url') } : {},
+    });
+
+  test('without credentials the pull fails and nothing is stored', async () => {
+    const r = await pull();
+    const failed = r.status >= 400 || r.body.includes('"errorDetail"');
+    expect(failed).toBe(true);
+    expect((await d.request(`/images/${reference}:1/json`)).status).toBe(404);
+  });
+
+  test('with them it succeeds', async () => {
+    const r = await pull({ username: creds.user, password: creds.password, serveraddress: registry.host });
+    expect(r.status).toBe(200);
+    expect(r.body).not.toContain('errorDetail');
+    expect(r.body).toContain('Status: Downloaded newer image');
+    expect(r.body.endsWith('\r\n')).toBe(true);
+    expect((await d.request(`/images/${reference}:1/json`)).status).toBe(200);
   });
 });
