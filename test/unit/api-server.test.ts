@@ -24,12 +24,13 @@ interface Calls {
   rmi: Array<{ reference: string; options: unknown }>;
   volumeCreate: unknown[];
   loaded: string[];
+  mounted: string[];
 }
 
 const IMAGE_ID = `sha256:${'1'.repeat(64)}`;
 
 function fakeEngine() {
-  const calls: Calls = { create: [], remove: [], list: [], pull: [], tag: [], rmi: [], volumeCreate: [], loaded: [] };
+  const calls: Calls = { create: [], remove: [], list: [], pull: [], tag: [], rmi: [], volumeCreate: [], loaded: [], mounted: [] };
   const behaviour: {
     create: (r: ContainerCreateRequest) => Promise<{ Id: string; Warnings: string[] }>;
     pull: (reference: string, onProgress: (m: JSONMessage) => void) => Promise<void>;
@@ -59,6 +60,14 @@ function fakeEngine() {
       list: (options: unknown) => {
         calls.list.push(options);
         return behaviour.containers;
+      },
+      mount: async (id: string) => {
+        if (id !== 'web') throw notFound(`No such container: ${id}`);
+        calls.mounted.push(id);
+        return '/fake/root/overlay2/x/merged';
+      },
+      unmount: async (id: string) => {
+        calls.mounted.splice(calls.mounted.indexOf(id), 1);
       },
       remove: async (id: string, options: unknown) => {
         calls.remove.push({ id, options });
@@ -348,6 +357,18 @@ describe('containers', () => {
       { id: 'app/db', options: { force: false, v: false, link: true } },
     ]);
     expect((await inject({ method: 'DELETE', url: '/containers/busy' })).statusCode).toBe(409);
+  });
+});
+
+describe("berth's mount endpoints", () => {
+  test('mount answers the path, unmount 204', async () => {
+    const mounted = await inject({ method: 'POST', url: '/v1.50/containers/web/mount' });
+    expect(mounted.statusCode).toBe(200);
+    expect(mounted.json()).toEqual({ Path: '/fake/root/overlay2/x/merged' });
+    expect(fake.calls.mounted).toEqual(['web']);
+    expect((await inject({ method: 'POST', url: '/containers/web/unmount' })).statusCode).toBe(204);
+    expect(fake.calls.mounted).toEqual([]);
+    expect((await inject({ method: 'POST', url: '/containers/nope/mount' })).statusCode).toBe(404);
   });
 });
 

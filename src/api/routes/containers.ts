@@ -1,4 +1,4 @@
-// Containers: create, list, inspect, remove.
+// Containers: create, list, inspect, remove; and berth's mount/unmount.
 import type { FastifyInstance } from 'fastify';
 import type { ContainerConfig, HostConfig, NetworkingConfig } from '../../container/types';
 import { jsonBodyHook } from '../body';
@@ -61,6 +61,15 @@ export function containerRoutes(app: FastifyInstance, { engine }: ApiContext): v
   });
 
   app.get<{ Params: IdParams }>('/containers/:id/json', async (request, reply) => sendJson(reply, 200, engine.containers.inspect(request.params.id)));
+
+  // berth's own: the Engine API has no way to mount a rootfs for the host to read.
+  app.post<{ Params: IdParams }>('/containers/:id/mount', async (request, reply) =>
+    sendJson(reply, 200, { Path: await engine.containers.mount(request.params.id) }),
+  );
+  app.post<{ Params: IdParams }>('/containers/:id/unmount', async (request, reply) => {
+    await engine.containers.unmount(request.params.id);
+    return reply.code(204).send();
+  });
 
   // A wildcard: removing a link names it `parent/alias`, slash and all.
   app.delete<{ Params: { '*': string } }>('/containers/*', async (request, reply) => {

@@ -145,6 +145,17 @@ describeCli('docker CLI: containers and volumes', () => {
     expect(lines).toEqual(expect.arrayContaining(['create web', 'create app', 'create pulled']));
   });
 
+  test("berth's mount endpoint mounts the rootfs, unmount releases it", async () => {
+    const mounted = await d.request('/containers/web/mount', { method: 'POST' });
+    expect(mounted.status).toBe(200);
+    const { Path } = JSON.parse(mounted.body) as { Path: string };
+    expect(existsSync(path.join(Path, 'bin', 'busybox'))).toBe(true);
+    expect(existsSync(path.join(Path, '.dockerenv'))).toBe(true);
+    expect(await mountPointsUnder(d.root)).toContain(Path);
+    expect((await d.request('/containers/web/unmount', { method: 'POST' })).status).toBe(204);
+    expect(await mountPointsUnder(d.root)).not.toContain(Path);
+  });
+
   test('docker rm (with -v) removes containers, their anonymous volumes and mounts', async () => {
     const web = await inspect('web');
     const anonymous = web.Mounts.find((m) => m.Destination === '/data')?.Name;
