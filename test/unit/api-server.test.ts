@@ -505,14 +505,16 @@ describe('events', () => {
     const first = fake.events.emit('container', 'create', 'a'.repeat(64), { name: 'web', image: 'busybox' });
     fake.events.emit('image', 'tag', IMAGE_ID, { name: 'busybox:latest' });
     const last = fake.events.emit('container', 'destroy', 'a'.repeat(64), { name: 'web', image: 'busybox' });
-    const sec = (ns: number): string => `${Math.floor(ns / 1e9)}.${String(ns % 1e9).padStart(9, '0')}`;
-    const res = await inject({
-      url: `/events?since=${sec(first.timeNano - 1e9)}&until=${sec(last.timeNano)}&filters=` + encodeURIComponent('{"type":["container"]}'),
-    });
+    // Nanosecond times exceed a double's precision: bounds keep a millisecond's margin.
+    const sec = (ns: number): string => `${Math.floor(ns / 1e9)}.${String(Math.floor(ns % 1e9)).padStart(9, '0')}`;
+    const typeContainer = '&filters=' + encodeURIComponent('{"type":["container"]}');
+    const res = await inject({ url: `/events?since=${sec(first.timeNano - 1e9)}&until=${sec(last.timeNano + 1e6)}${typeContainer}` });
     expect(res.statusCode).toBe(200);
     const got = eventLines(res.body);
     expect(got.map((e) => e.Action)).toEqual(['create', 'destroy']);
     expect(got[0].Actor.Attributes.name).toBe('web');
+    const before = await inject({ url: `/events?since=${sec(first.timeNano - 2e9)}&until=${sec(first.timeNano - 1e9)}${typeContainer}` });
+    expect(eventLines(before.body)).toEqual([]);
   });
 
   test('until before since, bad times and bad filters are 400s', async () => {

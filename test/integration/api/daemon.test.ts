@@ -153,13 +153,17 @@ describeAsRoot('daemon', () => {
   });
 
   test('close() lets a request in flight finish, then removes the socket and every mount', async () => {
-    const d = await start();
+    const d = await start({ captureLogs: true });
     const busybox = await writeBusybox(d.dir);
     await d.dockerOk('load', '-i', busybox.archive);
     await d.dockerOk('create', '--name', 'kept', '-v', '/data', 'busybox');
+    const loadsSeen = (): number =>
+      d.logs().filter((l) => l.msg === 'incoming request' && (l.req as { url?: string } | undefined)?.url === '/images/load').length;
+    const loadsBefore = loadsSeen();
     // A second load whose body is still arriving when the stop begins.
     const archive = await fs.readFile(busybox.archive);
     let firstHalfSent!: () => void;
+    let sendRest!: () => void;
     const halfway = new Promise<void>((r) => (firstHalfSent = r));
     const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = http.request(
@@ -173,10 +177,18 @@ describeAsRoot('daemon', () => {
       req.on('error', reject);
       const half = Math.floor(archive.length / 2);
       req.write(archive.subarray(0, half), () => firstHalfSent());
-      halfway.then(() => setTimeout(() => req.end(archive.subarray(half)), 100));
+      sendRest = () => req.end(archive.subarray(half));
     });
     await halfway;
+    // The daemon has the request in hand (not merely a connection) before the stop begins.
+    while (loadsSeen() === loadsBefore) await new Promise((r) => setTimeout(r, 10));
     const closed = d.daemon.close();
+    let closedYet = false;
+    void closed.then(() => (closedYet = true));
+    // Stopping waits for the upload: the rest of it goes only now.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(closedYet).toBe(false);
+    sendRest();
     const result = await answer;
     await closed;
     expect(result.status).toBe(200);
