@@ -4,8 +4,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Backend } from './backend';
-import { EmbeddedBackend } from './embedded-backend';
-import { errorText, exitCodeOf } from './errors';
+import { CliError, errorText, exitCodeOf } from './errors';
 import { HttpBackend } from './http-backend';
 import type { BackendTarget, CliIo } from './io';
 
@@ -66,11 +65,19 @@ export class CommandContext {
         await backend.ping();
         return backend;
       }
-      return EmbeddedBackend.open({
+      // Loaded on demand: a client run has no use for the engine and its addon.
+      const { EmbeddedBackend } = await import('./embedded-backend');
+      const opened = await EmbeddedBackend.open({
         root: target.root,
         storageDriver: target.storageDriver,
         onWarning: (m) => this.err(`WARNING: ${m}\n`),
+      }).catch((e: unknown) => {
+        if ((e as { name?: unknown }).name === 'EngineLockedError') {
+          throw new CliError(`${(e as Error).message}; if a berth daemon owns it, talk to the daemon with -H unix:///path.sock`);
+        }
+        throw e;
       });
+      return opened;
     })();
     return this.opened;
   }

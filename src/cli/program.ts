@@ -3,7 +3,6 @@
 // $BERTH_HOST) names a daemon, and is closed before the run returns.
 import { Command, CommanderError } from 'commander';
 import { packageVersion } from '../api/server-info';
-import { DEFAULT_ROOT } from '../engine/engine';
 import { registerContainerCommands } from './commands/containers';
 import { registerCreate } from './commands/create';
 import { registerDaemon } from './commands/daemon';
@@ -15,6 +14,12 @@ import { registerVolumeCommands } from './commands/volumes';
 import { CommandContext } from './context';
 import { CliError } from './errors';
 import { type BackendTarget, type CliIo, processIo } from './io';
+
+/**
+ * The engine's default root (DEFAULT_ROOT of src/engine/engine.ts, which a
+ * unit test keeps equal): not imported, so that a client run never loads the engine.
+ */
+export const DEFAULT_ROOT = '/var/lib/berth';
 
 /** docker's status for a command line it could not parse. */
 const USAGE_FAILED = 125;

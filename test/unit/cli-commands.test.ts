@@ -296,6 +296,12 @@ describe('the command line itself', () => {
     expect(flag.stderr).toContain("See 'berth ps --help'.");
   });
 
+  test('the default root is the engine\'s (kept apart so that client runs never load the engine)', async () => {
+    const { DEFAULT_ROOT } = await import('../../src/cli/program');
+    const engine = await import('../../src/engine/engine');
+    expect(DEFAULT_ROOT).toBe(engine.DEFAULT_ROOT);
+  });
+
   test('the engine is closed at the end of a run, failed or not', async () => {
     const ok = new FakeBackend();
     await runWith(ok, ['ps']);

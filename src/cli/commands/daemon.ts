@@ -1,6 +1,5 @@
 // `berth daemon`: serve the engine on the Docker Engine API until SIGTERM/SIGINT.
 import type { Command } from 'commander';
-import { installSignalHandlers, runDaemon } from '../../api/daemon';
 import type { CommandContext } from '../context';
 import { UsageError } from '../errors';
 import { collect } from './option-parsers';
@@ -40,6 +39,8 @@ export function registerDaemon(program: Command, ctx: CommandContext, defaults: 
         if (driver !== undefined && !(DRIVERS as readonly string[]).includes(driver)) {
           throw new UsageError(`unknown storage driver ${JSON.stringify(driver)}: use overlay2, aufs or vfs`, 'daemon');
         }
+        // Loaded here: the HTTP server is no concern of any other command.
+        const { installSignalHandlers, runDaemon } = await import('../../api/daemon');
         const daemon = await runDaemon({
           root: ctx.resolvePath(flags.root ?? fallback.root),
           hosts: flags.host ?? (fallback.host !== undefined ? [fallback.host] : [DEFAULT_SOCKET]),

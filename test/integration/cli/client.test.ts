@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { ContainerInspect } from '../../../src/container/types';
 import { DOCKER_BIN, startTestDaemon, type TestDaemon } from '../../support/daemon';
 import { pushOciLayout, registrySkipReason, startRegistry, type TestRegistry } from '../../support/registry';
-import { describeAsRoot } from '../../support/temp-root';
+import { describeAsRoot, mountPointsUnder } from '../../support/temp-root';
 import { type BusyboxFiles, berth, berthOk, writeBusyboxFiles } from './helpers';
 
 const dockerSkip = existsSync(DOCKER_BIN) ? null : `${DOCKER_BIN} not installed`;
@@ -162,11 +162,22 @@ describeAsRoot('berth CLI as a client of a daemon', () => {
     expect(await ok('volume', 'rm', 'vol1')).toBe('vol1\n');
   });
 
-  test('mount needs berth\'s own endpoint, which the Engine API does not have', async () => {
+  test('mount: the daemon mounts and keeps the rootfs mounted until umount', async () => {
     await ok('create', '--name', 'to-mount', 'busybox');
-    const mount = await run('mount', 'to-mount');
-    expect(mount.code).toBe(1);
-    expect(mount.stderr).toMatch(/has no mount endpoint/);
+    const mounted = await run('mount', 'to-mount');
+    expect(mounted.code).toBe(0);
+    expect(mounted.stderr).toBe('');
+    const merged = mounted.stdout.trim();
+    expect(merged).toMatch(/\/merged$/);
+    // Still there after the command ended: the daemon holds it.
+    expect(existsSync(path.join(merged, 'bin', 'busybox'))).toBe(true);
+    expect(await mountPointsUnder(d.dir)).toContain(merged);
+    expect(await run('umount', 'to-mount')).toEqual({ code: 0, stdout: 'to-mount\n', stderr: '' });
+    expect(await mountPointsUnder(d.dir)).not.toContain(merged);
+    const again = await run('umount', 'to-mount');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^Error response from daemon: container [0-9a-f]{12} is not mounted\n$/);
+    expect(await ok('rm', 'to-mount')).toBe('to-mount\n');
   });
 
   withDocker('events: the kept ones from --since, in docker\'s words', async () => {
