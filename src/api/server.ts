@@ -85,7 +85,7 @@ export async function buildApiServer(engine: Engine, options: ApiServerOptions):
     bodyLimit: JSON_BODY_LIMIT,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
     return503OnClosing: true,
-    frameworkErrors: (error, request, reply) => {
+    frameworkErrors: (error, _request, reply) => {
       const failure = toHttpFailure(error);
       sendError(reply, failure.status < 500 ? failure.status : 400, failure.message, undefined);
     },
