@@ -383,7 +383,11 @@ async function measureAll(options: Options, ctx: BenchContext): Promise<Measured
   stop.check();
 
   const pings = new Map<Engine, number[]>();
-  for (const t of targets) pings.set(t.engine, await pingRound(t, PINGS));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
+      pings.set(t.engine, [...(pings.get(t.engine) ?? []), ...(await pingRound(t, PINGS / ROUNDS))]);
+    }
+  }
   stop.check();
 
   const latencies = new Map<Key, number[]>();

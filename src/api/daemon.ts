@@ -60,6 +60,27 @@ function pem(value: string): string {
   return value.includes('-----BEGIN') ? value : readFileSync(value, 'utf8');
 }
 
+/**
+ * Where log lines go. The process's stderr (the default) is written through
+ * pino's asynchronous sonic-boom: a synchronous write per request to a file
+ * or pipe would cost the request path more than routing does. flush() writes
+ * out what is still buffered, before the daemon reports itself stopped.
+ */
+function logDestination(stream: NodeJS.WritableStream | undefined): { stream: pino.DestinationStream; flush(): void } {
+  if (stream !== undefined && stream !== process.stderr) return { stream: stream as pino.DestinationStream, flush: () => undefined };
+  const boom = pino.destination({ dest: 2, sync: false, minLength: 0 });
+  return {
+    stream: boom,
+    flush: () => {
+      try {
+        boom.flushSync();
+      } catch {
+        // Not open yet or already gone: nothing buffered to lose.
+      }
+    },
+  };
+}
+
 function makeServer(api: ApiServer, address: HostAddress, tls: TlsOptions | undefined): http.Server {
   const server =
     address.kind === 'tcp' && tls !== undefined
@@ -96,7 +117,8 @@ export async function runDaemon(options: DaemonOptions): Promise<Daemon> {
     await clearStaleSocket(a.path);
   }
 
-  const logger = pino({ level: options.logLevel ?? 'info', base: { pid: process.pid, hostname: os.hostname() } }, options.logStream ?? process.stderr);
+  const destination = logDestination(options.logStream);
+  const logger = pino({ level: options.logLevel ?? 'info', base: { pid: process.pid, hostname: os.hostname() } }, destination.stream);
   const engine = await Engine.open({ root: options.root, storageDriver: options.storageDriver, onWarning: (m) => logger.warn(m) });
   const servers: http.Server[] = [];
   const ownSockets: Array<{ path: string; ino: number }> = [];
@@ -128,6 +150,7 @@ export async function runDaemon(options: DaemonOptions): Promise<Daemon> {
     await api?.close().catch(() => undefined);
     await removeSockets().catch(() => undefined);
     await engine.close();
+    destination.flush();
     throw e;
   }
   const apiServer = api;
@@ -153,6 +176,7 @@ export async function runDaemon(options: DaemonOptions): Promise<Daemon> {
         await removeSockets();
       }
       logger.info('daemon stopped');
+      destination.flush();
     })();
     return closing;
   };

@@ -85,6 +85,8 @@ export async function buildApiServer(engine: Engine, options: ApiServerOptions):
     bodyLimit: JSON_BODY_LIMIT,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
     return503OnClosing: true,
+    // One line per request (below), not fastify's two: each is a write to the log.
+    disableRequestLogging: true,
     frameworkErrors: (error, _request, reply) => {
       const failure = toHttpFailure(error);
       sendError(reply, failure.status < 500 ? failure.status : 400, failure.message, undefined);
@@ -112,6 +114,7 @@ export async function buildApiServer(engine: Engine, options: ApiServerOptions):
       sendError(reply, 503, 'the daemon is shutting down', request.apiVersion);
       return reply;
     }
+    request.log.debug({ req: { method: request.method, url: request.originalUrl } }, 'incoming request');
     inFlight++;
     let counted = true;
     const done = (): void => {
@@ -122,6 +125,13 @@ export async function buildApiServer(engine: Engine, options: ApiServerOptions):
     raw.once('finish', done);
     // A route that does not exist is a 404 whatever the version (as dockerd's router answers).
     if (request.apiVersion !== undefined && !request.is404) checkApiVersion(request.apiVersion);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { req: { method: request.method, url: request.originalUrl }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
+      'request completed',
+    );
   });
 
   app.setErrorHandler((error, request, reply) => {
