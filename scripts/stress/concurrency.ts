@@ -51,10 +51,19 @@ type Op = 'create-named' | 'create' | 'remove' | 'inspect' | 'list';
 const ALLOWED: Record<Op, number[]> = {
   'create-named': [201, 409],
   create: [201],
-  remove: [204, 404],
+  // Docker's answer to a second remove while the first runs is a 409 too.
+  remove: [204, 404, 409],
   inspect: [200, 404],
   list: [200],
 };
+
+/** A 409 must be the one the race explains: a taken name, or a removal already under way. */
+function expectedConflict(op: Op, answer: RawAnswer): boolean {
+  if (answer.status !== 409) return true;
+  const message = answer.body.toString('utf8');
+  if (op === 'remove') return /"removal of container [0-9a-f]{12} is already in progress"/.test(message);
+  return /Conflict\. The container name \\"\/race-[0-9]+\\" is already in use/.test(message);
+}
 
 function createBody(rng: Rng): Buffer {
   return Buffer.from(
@@ -93,7 +102,7 @@ export async function runConcurrency(options: ConcurrencyOptions): Promise<Concu
         maxLatencyMs = Math.max(maxLatencyMs, ms);
         const key = `${op} ${answer.status}`;
         answers[key] = (answers[key] ?? 0) + 1;
-        if (!ALLOWED[op].includes(answer.status)) unexpected.push(`${request.method} ${request.path}: ${answer.status} ${answer.body.subarray(0, 300).toString('utf8')}`);
+        if (!ALLOWED[op].includes(answer.status) || !expectedConflict(op, answer)) unexpected.push(`${request.method} ${request.path}: ${answer.status} ${answer.body.subarray(0, 300).toString('utf8')}`);
         return answer;
       } catch (err) {
         unexpected.push(`${request.method} ${request.path}: ${errorText(err)}`);
