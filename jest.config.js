@@ -1,8 +1,8 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  // Transpile only: `npm test` type-checks sources, scripts and tests once with
-  // tsconfig.test.json first, instead of ts-jest checking them again per file.
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  // With isolatedModules (tsconfig.json) ts-jest only transpiles: `npm test`
+  // type-checks sources, scripts and tests once with tsconfig.test.json first.
+  preset: 'ts-jest',
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],

@@ -5,7 +5,7 @@
 //   containers/<id>/{hostname,hosts,resolv.conf}
 //   containers/<id>/hostconfig.json  written atomically, before...
 //   containers/<id>/config.v2.json   ...this one, whose presence marks a finished create
-//   containers/.removing-<id>/       a removal in progress: the container is gone
+//   containers/.removing[-v]-<id>/   a removal in progress (-v: with its anonymous volumes): the container is gone
 //
 // Each file is written to a temp name, fsynced and renamed, and the directory
 // is fsynced after, so that a crash leaves the old state or the new one,
@@ -22,6 +22,8 @@ export const CONFIG_FILE = 'config.v2.json';
 export const HOSTCONFIG_FILE = 'hostconfig.json';
 const JOURNAL_FILE = 'create-journal';
 const REMOVING_PREFIX = '.removing-';
+/** The same, for a removal that takes the container's anonymous volumes along (`rm -v`). */
+const REMOVING_WITH_VOLUMES_PREFIX = '.removing-v-';
 
 /** A mount point as config.v2.json keeps it (Docker's MountPoints entries). */
 export interface StoredMountPoint extends MountPoint {
@@ -87,7 +89,7 @@ export interface ContainerDirs {
   /** Creates a crash interrupted: IDs with the volumes each had made. */
   incomplete: Array<{ id: string; volumes: string[] }>;
   /** Removals a crash interrupted: what is left of each container, if readable. */
-  removing: Array<{ dir: string; id: string; container: StoredContainer | null }>;
+  removing: Array<{ dir: string; id: string; container: StoredContainer | null; removeVolumes: boolean }>;
   /** Files that are nobody's (stray temp files, foreign names). */
   strays: string[];
 }
@@ -157,8 +159,8 @@ export class ContainerFiles {
    * container no longer exists for a restore, which finishes the job.
    * Returns the new directory.
    */
-  async markRemoving(id: string): Promise<string> {
-    const name = `${REMOVING_PREFIX}${id}`;
+  async markRemoving(id: string, removeVolumes: boolean): Promise<string> {
+    const name = `${removeVolumes ? REMOVING_WITH_VOLUMES_PREFIX : REMOVING_PREFIX}${id}`;
     await native.batch(this.root, [
       { op: 'rename', path: `containers/${id}`, target: `containers/${name}` },
       { op: 'fsync', path: 'containers' },
@@ -174,8 +176,11 @@ export class ContainerFiles {
     const result: ContainerDirs = { complete: [], incomplete: [], removing: [], strays: [] };
     for (const name of await fs.readdir(this.home)) {
       const dir = path.join(this.home, name);
-      if (name.startsWith(REMOVING_PREFIX) && isContainerId(name.slice(REMOVING_PREFIX.length))) {
-        result.removing.push({ dir, id: name.slice(REMOVING_PREFIX.length), container: readContainer(dir) });
+      if (name.startsWith(REMOVING_WITH_VOLUMES_PREFIX) && isContainerId(name.slice(REMOVING_WITH_VOLUMES_PREFIX.length))) {
+        const id = name.slice(REMOVING_WITH_VOLUMES_PREFIX.length);
+        result.removing.push({ dir, id, container: readContainer(dir), removeVolumes: true });
+      } else if (name.startsWith(REMOVING_PREFIX) && isContainerId(name.slice(REMOVING_PREFIX.length))) {
+        result.removing.push({ dir, id: name.slice(REMOVING_PREFIX.length), container: readContainer(dir), removeVolumes: false });
       } else if (isContainerId(name)) {
         const container = readContainer(dir);
         if (container && container.json.ID === name) result.complete.push(container);

@@ -637,7 +637,7 @@ export class ContainersApi {
     c.removing = true;
     let dir: string;
     try {
-      dir = await this.deps.files.markRemoving(id);
+      dir = await this.deps.files.markRemoving(id, options.v === true);
     } catch (e) {
       c.removing = false;
       throw e;
@@ -659,8 +659,9 @@ export class ContainersApi {
     const record = this.deps.images.mount(id);
     if (record) {
       for (let i = 0; i < o.mounts; i++) await this.deps.driver.put(record.mountId).catch(() => undefined);
+      // A record torn by a crash may lack an id; its layers are then orphans that restore sweeps.
       for (const layer of [record.mountId, record.initId]) {
-        if (await this.deps.driver.exists(layer)) await this.deps.driver.remove(layer);
+        if (layer && (await this.deps.driver.exists(layer))) await this.deps.driver.remove(layer);
       }
       await this.deps.images.removeMount(id);
     }
@@ -729,7 +730,7 @@ export class ContainersApi {
     let rolledBack = 0;
     let orphans = 0;
     for (const r of found.removing) {
-      await this.dismantle(r.id, r.container, r.dir, { removeVolumes: false, mounts: 0 });
+      await this.dismantle(r.id, r.container, r.dir, { removeVolumes: r.removeVolumes, mounts: 0 });
     }
     for (const stored of found.complete) {
       const id = stored.json.ID;

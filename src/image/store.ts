@@ -409,7 +409,14 @@ export class ImageStore {
   /** Forgets a container's layers (the caller removed them) and releases the image layer. */
   async removeMount(containerId: string): Promise<void> {
     const record = this.mounts.get(containerId);
-    await fs.rm(path.join(this.home, 'layerdb', 'mounts', containerId), { recursive: true, force: true });
+    // Renamed away first: a crash must leave the whole record or none, never one without its mount-id.
+    const doomed = path.join(this.home, 'layerdb', 'tmp', `removing-mount-${containerId}`);
+    try {
+      await fs.rename(path.join(this.home, 'layerdb', 'mounts', containerId), doomed);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    await fs.rm(doomed, { recursive: true, force: true });
     if (!record) return;
     this.mounts.delete(containerId);
     if (!record.parent) return;
