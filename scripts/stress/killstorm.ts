@@ -405,12 +405,12 @@ export function formatStorm(r: StormResult): string[] {
   ];
 }
 
-async function main(): Promise<number> {
+export async function main(args: string[]): Promise<number> {
   let kills = 30;
   let seed = Math.floor(Math.random() * 2 ** 31);
   let clients = 4;
   let keep = false;
-  parseFlags(process.argv.slice(2), (flag, value) => {
+  parseFlags(args, (flag, value) => {
     if (flag === '--kills') kills = positiveInt(flag, value());
     else if (flag === '--seed') seed = Number(value());
     else if (flag === '--clients') clients = positiveInt(flag, value());
@@ -437,7 +437,7 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-  main().then(
+  main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
       process.stderr.write(`killstorm: ${errorText(e)}\n`);

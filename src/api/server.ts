@@ -5,7 +5,7 @@
 // module only turns requests into engine calls and answers into Docker's shapes.
 import type { IncomingMessage, RequestListener } from 'node:http';
 import * as http from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Engine } from '../engine/engine';
 import { JSON_BODY_LIMIT } from './body';
 import { toHttpFailure } from './http-errors';
@@ -86,7 +86,7 @@ export async function buildApiServer(engine: Engine, options: ApiServerOptions):
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
     return503OnClosing: true,
     // One line per request (below), not fastify's two: each is a write to the log.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: (error, _request, reply) => {
       const failure = toHttpFailure(error);
       sendError(reply, failure.status < 500 ? failure.status : 400, failure.message, undefined);

@@ -339,7 +339,13 @@ export function parseTmpfs(tmpfs: Record<string, string>): MountPoint[] {
 }
 
 /** The local driver's rule for volume names. */
+/** A volume is a directory named after it: longer names than the filesystem takes are refused up front. */
+const VOLUME_NAME_MAX_BYTES = 255;
+
 export function validateVolumeName(name: string): void {
+  if (Buffer.byteLength(name) > VOLUME_NAME_MAX_BYTES) {
+    throw invalidParameter(`volume name is too long: ${Buffer.byteLength(name)} bytes, at most ${VOLUME_NAME_MAX_BYTES} are allowed`);
+  }
   if (name.length === 1) {
     throw invalidParameter('volume name is too short, names should be at least two alphanumeric characters');
   }
