@@ -106,6 +106,10 @@ function closeServer(server: http.Server): Promise<void> {
 }
 
 export async function runDaemon(options: DaemonOptions): Promise<Daemon> {
+  // Creates block in fsync and mount on libuv's threadpool; concurrent ones
+  // queue behind its default 4 threads. Only takes effect if nothing in this
+  // process has used the pool yet (as in `berth daemon`, which also sets it).
+  process.env.UV_THREADPOOL_SIZE ??= '16';
   if (options.hosts.length === 0) throw new ListenError('no host to listen on: give at least one unix:///path.sock');
   const tls = options.tls;
   const addresses = options.hosts.map((h) => parseHost(h, tls !== undefined));
