@@ -736,7 +736,14 @@ export class ContainersApi {
       const id = stored.json.ID;
       const c: Container = { json: stored.json, hostConfig: stored.hostConfig, mounts: 0, removing: false };
       this.containers.set(id, c);
-      this.names.reserve(stored.json.Name, id);
+      try {
+        this.names.reserve(stored.json.Name, id);
+      } catch (e) {
+        // Two containers on disk claiming one name cannot come from berth; the engine must still open.
+        const name = this.names.reserveGenerated(id);
+        this.deps.onWarning(`container ${id}: ${(e as Error).message}; it is known as ${name} now`);
+        c.json.Name = name;
+      }
       for (const p of Object.values(stored.json.MountPoints)) {
         if (p.Type === 'volume' && volumes.get(p.Name)) volumes.addRef(p.Name, id);
       }
