@@ -192,8 +192,11 @@ export class ContainersApi {
       const json = this.containerJson({ id, name, image, config, hostConfig, Path, Args, mountPoints: stored, dir, security, platform: request.platform, networking: decoded.networkingConfig });
       if (links.length > 0) {
         const rows = links.map((l) => this.linkRow(name, id, l.alias, l.child));
-        for (const row of rows) this.names.reserve(row.name, row.childId);
-        undo.push(() => rows.forEach((row) => this.names.release(row.name)));
+        // Link names point at the linked container, not this one: undone one by one, only those taken here.
+        for (const row of rows) {
+          this.names.reserve(row.name, row.childId);
+          undo.push(() => this.names.release(row.name));
+        }
         this.deps.links.addMany(rows);
         undo.push(() => this.deps.links.removeContainer(id));
         // Docker keeps links as `/child:/parent/alias`.
