@@ -72,8 +72,14 @@ describeAsRoot('berth CLI as a client of a daemon', () => {
   const comparable = (c: ContainerInspect) => ({
     // docker's client passes -e values through a Go map: their order is random.
     Config: { ...c.Config, Hostname: c.Config.Hostname === c.Id.slice(0, 12) ? 'from-id' : c.Config.Hostname, Env: [...(c.Config.Env ?? [])].sort() },
-    HostConfig: { ...c.HostConfig, ConsoleSize: undefined, Links: c.HostConfig.Links?.map((l) => l.replace(/-(berth|docker)\//, '-x/')) },
-    Mounts: c.Mounts.map((m) => ({
+    // -v values pass through a Go map in docker's client too: Binds and Mounts come in any order.
+    HostConfig: {
+      ...c.HostConfig,
+      ConsoleSize: undefined,
+      Binds: c.HostConfig.Binds ? [...c.HostConfig.Binds].sort() : c.HostConfig.Binds,
+      Links: c.HostConfig.Links?.map((l) => l.replace(/-(berth|docker)\//, '-x/')),
+    },
+    Mounts: [...c.Mounts].sort((a, b) => a.Destination.localeCompare(b.Destination)).map((m) => ({
       ...m,
       Name: m.Name && /^[0-9a-f]{64}$/.test(m.Name) ? 'anonymous' : m.Name,
       Source: m.Type === 'volume' && m.Name !== undefined && /^[0-9a-f]{64}$/.test(m.Name) ? 'anonymous' : m.Source,
