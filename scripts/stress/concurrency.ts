@@ -4,15 +4,13 @@
 // in-process daemon. Only the expected answers may come back, every request
 // within a deadline; same-name races have exactly one winner; afterwards
 // everything is removable and the root is empty again. The test uses the same code.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runDaemon } from '../../src/api/daemon';
 import type { Engine } from '../../src/engine/engine';
-import { MNT_DETACH, umount } from '../../src/native';
-import { mountsUnder } from '../../src/storage/mountinfo';
-import { errorText, parseFlags, positiveInt, UsageError } from '../bench/common';
+import { errorText, parseFlags, positiveInt, removeTree, UsageError } from '../bench/common';
 import { BUSYBOX, loadBusybox } from '../fixtures/containers';
 import { chooseSeed, engineState, intBelow, mulberry32, pick, rawRequest, type RawAnswer, type Rng } from './fuzz';
 
@@ -236,8 +234,7 @@ export async function main(args: string[]): Promise<number> {
     return ok ? 0 : 1;
   } finally {
     await daemon.close();
-    for (const m of await mountsUnder(dir)) await umount(m.mountPoint, MNT_DETACH).catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
+    await removeTree(dir);
   }
 }
 

@@ -3,16 +3,15 @@
 // present). Every case must be answered, errors as JSON `{message}`, no 5xx;
 // afterwards the root must hold what it held before, minus what valid
 // requests created (tracked and removed). The test uses the same generator.
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runDaemon } from '../../src/api/daemon';
 import type { Engine } from '../../src/engine/engine';
-import { MNT_DETACH, umount } from '../../src/native';
 import { mountsUnder } from '../../src/storage/mountinfo';
-import { errorText, parseFlags, positiveInt, UsageError } from '../bench/common';
+import { errorText, parseFlags, positiveInt, removeTree, UsageError } from '../bench/common';
 import { BUSYBOX, loadBusybox } from '../fixtures/containers';
 
 // ---- seeded randomness --------------------------------------------------
@@ -535,8 +534,7 @@ export async function main(args: string[]): Promise<number> {
   } finally {
     process.off('unhandledRejection', onRejection);
     await daemon.close();
-    for (const m of await mountsUnder(dir)) await umount(m.mountPoint, MNT_DETACH).catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
+    await removeTree(dir);
   }
 }
 

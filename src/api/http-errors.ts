@@ -9,7 +9,8 @@ export interface HttpFailure {
   unexpected: boolean;
 }
 
-const STATUS_OF_CLASS = { invalid: 400, notFound: 404, conflict: 409 } as const;
+/** The status an engine error is answered with, by its class (the CLI's embedded backend answers alike). */
+export const STATUS_OF_CLASS = { invalid: 400, notFound: 404, conflict: 409, system: 500 } as const;
 
 /** Errors fastify raises itself carry a `statusCode` and an `FST_` code. */
 function frameworkStatus(e: unknown): number | undefined {

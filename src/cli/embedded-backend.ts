@@ -3,6 +3,7 @@
 // answered as the daemon would answer them (classifyError's statuses).
 import * as os from 'node:os';
 import type { Readable } from 'node:stream';
+import { STATUS_OF_CLASS } from '../api/http-errors';
 import { engineId, goArch, osRelease, packageVersion } from '../api/server-info';
 import { API_VERSION, MIN_API_VERSION } from '../api/version';
 import type {
@@ -37,13 +38,11 @@ import {
 } from './backend';
 import { apiTimestampToNs } from './timestamps';
 
-const STATUS = { invalid: 400, notFound: 404, conflict: 409, system: 500 } as const;
-
 /** An engine error as the daemon would answer it. */
 export function toBackendError(e: unknown): BackendError {
   if (e instanceof BackendError) return e;
   const message = e instanceof Error ? e.message : String(e);
-  return new BackendError(STATUS[classifyError(e)], message);
+  return new BackendError(STATUS_OF_CLASS[classifyError(e)], message);
 }
 
 async function answer<T>(work: () => T | Promise<T>): Promise<T> {
